@@ -1,0 +1,189 @@
+"""Figures the notebooks share. Every function returns its matplotlib Figure.
+
+Colours come from the Okabe–Ito palette, which stays distinguishable for the
+common forms of colour blindness; where colour carries meaning a second cue
+(line style, marker, text) carries it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+OKABE_ITO = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+CORRECT_COLOUR, MISTAKE_COLOUR = OKABE_ITO[0], OKABE_ITO[3]
+
+
+def as_label_vector(labels, argument: str = "labels") -> np.ndarray:
+    """Return integer labels as a flat (N,) array; accepts (N,) or (N, 1)."""
+    array = np.asarray(labels)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"{argument} must be integer class indices shaped (N,) or (N, 1), "
+                         f"got dtype {array.dtype} and shape {np.asarray(labels).shape}.")
+    return array
+
+
+def check_images(images, argument: str = "images") -> np.ndarray:
+    """Return ``images`` as an array shaped (N, H, W) or (N, H, W, 1|3), else raise."""
+    array = np.asarray(images)
+    if not (array.ndim == 3 or (array.ndim == 4 and array.shape[-1] in (1, 3))):
+        raise ValueError(f"{argument} must be shaped (N, H, W) or (N, H, W, 1|3), got {array.shape}.")
+    if len(array) == 0:
+        raise ValueError(f"{argument} is empty.")
+    return array
+
+
+def _check_classes(labels: np.ndarray, class_names: Sequence[str], argument: str) -> None:
+    if len(labels) and (labels.min() < 0 or labels.max() >= len(class_names)):
+        raise ValueError(
+            f"{argument} must lie in 0..{len(class_names) - 1} to index class_names, "
+            f"got values from {labels.min()} to {labels.max()}."
+        )
+
+
+def show_image(ax, image: np.ndarray) -> None:
+    """Draw one image (grey for one channel, colour for three) without axis ticks."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_image_grid(
+    images,
+    labels=None,
+    class_names: Sequence[str] | None = None,
+    ncols: int = 8,
+    predictions=None,
+    title: str | None = None,
+    panel_size: float = 1.4,
+) -> Figure:
+    """Show images in a grid, titled with class names.
+
+    With ``predictions`` each title reads "actual / predicted" and mistakes
+    are marked in vermillion with a "✗" (colour is not the only cue).
+    """
+    images = check_images(images)
+    if not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}.")
+    labels = None if labels is None else as_label_vector(labels)
+    predictions = None if predictions is None else as_label_vector(predictions, "predictions")
+    for argument, values in (("labels", labels), ("predictions", predictions)):
+        if values is not None and len(values) != len(images):
+            raise ValueError(f"{argument} has {len(values)} entries for {len(images)} images.")
+        if values is not None and class_names is not None:
+            _check_classes(values, class_names, argument)
+    if predictions is not None and labels is None:
+        raise ValueError("predictions need labels to compare with.")
+
+    ncols = min(int(ncols), len(images))
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows + 0.6),
+                             squeeze=False)
+    name = (lambda k: class_names[k]) if class_names is not None else str
+    for i, ax in enumerate(axes.flat):
+        if i >= len(images):
+            ax.axis("off")
+            continue
+        show_image(ax, images[i])
+        if labels is None:
+            continue
+        if predictions is None:
+            ax.set_title(name(labels[i]), fontsize=9)
+        else:
+            wrong = predictions[i] != labels[i]
+            ax.set_title(f"{name(labels[i])} / {name(predictions[i])}" + (" ✗" if wrong else ""),
+                         fontsize=9, color=MISTAKE_COLOUR if wrong else "black")
+            if wrong:
+                for spine in ax.spines.values():
+                    spine.set(color=MISTAKE_COLOUR, linewidth=3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_class_distribution(
+    label_sets: Mapping[str, np.ndarray],
+    class_names: Sequence[str],
+    title: str = "Images per class",
+) -> Figure:
+    """Grouped bar chart of how many examples each class has, one bar group per split.
+
+    ``label_sets`` maps a split name ("train", "test") to its labels.
+    """
+    if not isinstance(label_sets, Mapping) or not label_sets:
+        raise ValueError("label_sets must be a non-empty mapping such as {'train': y_train}.")
+    counts = {}
+    for split, labels in label_sets.items():
+        flat = as_label_vector(labels, f"label_sets[{split!r}]")
+        _check_classes(flat, class_names, f"label_sets[{split!r}]")
+        counts[split] = np.bincount(flat, minlength=len(class_names))
+
+    fig, ax = plt.subplots(figsize=(10, 4))
+    width = 0.8 / len(counts)
+    positions = np.arange(len(class_names))
+    for k, (split, values) in enumerate(counts.items()):
+        bars = ax.bar(positions + (k - (len(counts) - 1) / 2) * width, values, width,
+                      label=f"{split} ({values.sum():,} images)", color=OKABE_ITO[k % len(OKABE_ITO)],
+                      hatch=("", "//", "..", "xx")[k % 4], edgecolor="white")
+        ax.bar_label(bars, fontsize=7, padding=1)
+    ax.set_xticks(positions, class_names, rotation=30, ha="right")
+    ax.set_xlabel("class")
+    ax.set_ylabel("number of images")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_channel_histograms(
+    images, channel_names: Sequence[str] = ("red", "green", "blue"), bins: int = 64
+) -> Figure:
+    """One histogram of pixel values per channel, each in its own panel."""
+    images = check_images(images)
+    channels = 1 if images.ndim == 3 else images.shape[-1]
+    if len(channel_names) != channels:
+        raise ValueError(f"channel_names has {len(channel_names)} names for {channels} channels.")
+    pixels = images.reshape(len(images), -1, channels)
+    fig, axes = plt.subplots(1, channels, figsize=(4 * channels, 3.2), sharey=True, squeeze=False)
+    upper = 255 if np.issubdtype(images.dtype, np.integer) else 1.0
+    for c, ax in enumerate(axes[0]):
+        values = pixels[:, :, c].ravel()
+        ax.hist(values, bins=bins, range=(0, upper), color=OKABE_ITO[(3, 2, 0)[c % 3]])
+        ax.axvline(values.mean(), color="black", linestyle="--",
+                   label=f"mean {values.mean():.1f}" if upper == 255 else f"mean {values.mean():.3f}")
+        ax.set_title(f"{channel_names[c]} channel")
+        ax.set_xlabel("pixel value")
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("number of pixels")
+    fig.suptitle("Pixel value distribution per channel")
+    fig.tight_layout()
+    return fig
+
+
+def examples_per_class(labels, per_class: int, num_classes: int | None = None) -> np.ndarray:
+    """Indices of the first ``per_class`` examples of each class, class after class."""
+    labels = as_label_vector(labels)
+    if not isinstance(per_class, (int, np.integer)) or per_class < 1:
+        raise ValueError(f"per_class must be a positive integer, got {per_class!r}.")
+    num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
+    return np.concatenate(
+        [np.flatnonzero(labels == k)[:per_class] for k in range(num_classes)]
+    ).astype(int)

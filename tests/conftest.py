@@ -1,0 +1,34 @@
+"""Test configuration, applied before any notebook kernel starts.
+
+Kernels inherit this process's environment, so everything is set here with
+``setdefault`` (a developer can still run ``CNN_PROFILE=quick pytest``):
+
+* the ``smoke`` profile – small slices, announced offline stand-ins;
+* a Keras home inside the repository's ``.cache/`` (git-ignored), so tests never
+  depend on what a developer has downloaded, and Debian's Fashion-MNIST can be
+  copied there for the real-data test;
+* a fresh artifacts folder per run, so notebooks pass the same whatever ran before;
+* static widgets (nbval attaches no front end to draw them);
+* no ``MPLBACKEND=Agg``, which would make inline figures vanish from the outputs.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    os.environ.setdefault("CNN_PROFILE", "smoke")
+    os.environ.setdefault("KERAS_HOME", str(ROOT / ".cache" / "keras"))
+    os.environ.setdefault("CNN_ARTIFACTS_DIR", tempfile.mkdtemp(prefix="cnn-artifacts-"))
+    os.environ.setdefault("CNN_STATIC_WIDGETS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out of logs
+    os.environ.pop("MPLBACKEND", None)
+
+
+def pytest_collectstart(collector):
+    # TensorFlow writes to stderr at will; nbval's documented recipe skips comparing it.
+    if collector.fspath and collector.fspath.ext == ".ipynb":
+        collector.skip_compare += ("stderr",)

@@ -1,0 +1,222 @@
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import helpers
+from helpers import data, standins
+
+EXPECTED = {  # what keras.datasets.<name>.load_data() gives
+    "mnist": ((28, 28), ()),
+    "fashion_mnist": ((28, 28), ()),
+    "cifar10": ((32, 32, 3), (1,)),
+}
+
+
+@pytest.fixture
+def empty_keras_home(monkeypatch, tmp_path):
+    """A Keras home with nothing cached, and no Debian copy to fall back on."""
+    use_keras_home(monkeypatch, tmp_path)
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian-package")
+    return tmp_path
+
+
+def use_keras_home(monkeypatch, folder):
+    # Keras reads $KERAS_HOME once at import, so its module value is patched too.
+    import keras.src.backend.config as keras_config
+
+    monkeypatch.setenv("KERAS_HOME", str(folder))
+    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(folder))
+
+
+def test_keras_cache_dir_is_where_keras_looks(monkeypatch, tmp_path):
+    use_keras_home(monkeypatch, tmp_path)
+    assert helpers.keras_cache_dir() == tmp_path / "datasets"
+    monkeypatch.setattr(data.os, "access", lambda path, mode: False)  # read-only home
+    assert helpers.keras_cache_dir() == Path("/tmp/.keras/datasets")
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to reach the network fails at once, as it does on an offline machine."""
+    def refuse(*args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known (network disabled by the test)")
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+@pytest.mark.parametrize("name", helpers.DATASETS)
+def test_standins_have_the_real_loaders_shapes_and_dtypes(name, empty_keras_home, capsys):
+    ds = helpers.load_dataset(name, train_size=200, test_size=50, allow_standin=True)
+    image_shape, label_tail = EXPECTED[name]
+    assert ds.x_train.shape == (200, *image_shape) and ds.x_test.shape == (50, *image_shape)
+    assert ds.y_train.shape == (200, *label_tail) and ds.y_test.shape == (50, *label_tail)
+    assert ds.x_train.dtype == np.uint8 and ds.y_train.dtype == np.uint8
+    assert ds.x_train.max() > 200 and ds.x_train.min() < 30  # uses the 0–255 range
+    assert set(np.unique(ds.y_train)) == set(range(10))
+    assert len(ds.class_names) == 10 and ds.is_standin
+    assert "STAND-IN" in capsys.readouterr().out and "STAND-IN" in ds.summary()
+
+
+def test_cifar_standin_names_its_own_classes(empty_keras_home):
+    ds = helpers.load_dataset("cifar10", train_size=100, test_size=20, allow_standin=True)
+    assert ds.class_names == standins.SHAPE_CLASS_NAMES
+    assert "airplane" not in ds.class_names
+
+
+def test_smoke_profile_uses_standins_without_touching_the_network(empty_keras_home, monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the smoke profile must never try to download")
+    monkeypatch.setattr(socket, "getaddrinfo", forbidden)
+    monkeypatch.setenv("CNN_PROFILE", "smoke")
+    ds = helpers.load_dataset("mnist")
+    assert ds.is_standin and ds.x_train.shape == (1000, 28, 28) and ds.x_test.shape == (300, 28, 28)
+
+
+def test_standin_opt_in_by_environment_variable(empty_keras_home, monkeypatch, no_network):
+    monkeypatch.setenv("CNN_PROFILE", "full")
+    monkeypatch.setenv("CNN_ALLOW_STANDIN", "1")
+    assert helpers.load_dataset("cifar10", train_size=100, test_size=20).is_standin
+
+
+def test_missing_dataset_fails_fast_with_advice(empty_keras_home, monkeypatch, no_network):
+    monkeypatch.setenv("CNN_PROFILE", "full")
+    monkeypatch.delenv("CNN_ALLOW_STANDIN", raising=False)
+    start = time.perf_counter()
+    with pytest.raises(helpers.DatasetUnavailableError) as caught:
+        helpers.load_dataset("cifar10")
+    assert time.perf_counter() - start < 10
+    message = str(caught.value)
+    assert "Could not load cifar10" in message
+    assert str(empty_keras_home / "datasets" / "cifar-10-batches-py-target_archive") in message
+    assert "CNN_ALLOW_STANDIN=1" in message and "allow_standin=True" in message
+
+
+def test_fashion_mnist_error_mentions_the_debian_package(empty_keras_home, monkeypatch, no_network):
+    monkeypatch.setenv("CNN_PROFILE", "quick")
+    with pytest.raises(helpers.DatasetUnavailableError, match="apt-get install dataset-fashion-mnist"):
+        helpers.load_dataset("fashion_mnist", allow_standin=False)
+
+
+def test_cached_data_wins_over_the_standin(empty_keras_home, monkeypatch, no_network):
+    # A tiny file in mnist.npz's format where keras.datasets.mnist looks for it. Its hash
+    # is not the real one (Keras would re-download), so the loader is pointed at it; the
+    # real loader's code path is covered by the Fashion-MNIST tests below.
+    rng = np.random.default_rng(0)
+    arrays = {"x_train": rng.integers(0, 256, (40, 28, 28), dtype=np.uint8),
+              "y_train": np.repeat(np.arange(10, dtype=np.uint8), 4),
+              "x_test": rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+              "y_test": np.repeat(np.arange(10, dtype=np.uint8), 2)}
+    cache = empty_keras_home / "datasets"
+    cache.mkdir()
+    np.savez(cache / "mnist.npz", **arrays)
+    assert helpers.is_cached("mnist")
+
+    def load_cached():
+        with np.load(cache / "mnist.npz") as f:
+            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+    monkeypatch.setattr(data, "_keras_loader", lambda name: load_cached)
+    ds = helpers.load_dataset("mnist", train_size=None, test_size=None, allow_standin=True)
+    assert not ds.is_standin and "from the cache" in ds.source
+    np.testing.assert_array_equal(ds.x_train, arrays["x_train"])
+    assert ds.class_names == tuple("0123456789")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"name": "svhn"}, r"name='svhn' is not a known dataset"),
+    ({"name": "mnist", "train_size": 0}, "train_size must be a positive integer"),
+    ({"name": "mnist", "test_size": -5}, "test_size must be a positive integer"),
+    ({"name": "mnist", "train_size": 2.5}, "train_size must be a positive integer"),
+    ({"name": "mnist", "train_size": 10**6}, r"train_size=1000000 is larger than the \d+ examples"),
+])
+def test_bad_arguments_name_the_argument(kwargs, message, empty_keras_home):
+    with pytest.raises(ValueError, match=message):
+        helpers.load_dataset(allow_standin=True, **kwargs)
+
+
+def test_allow_standin_must_be_a_bool(empty_keras_home):
+    with pytest.raises(TypeError, match="allow_standin must be True, False or None"):
+        helpers.load_dataset("mnist", allow_standin="yes")
+
+
+def test_stratified_subset_keeps_class_proportions():
+    y = np.repeat(np.arange(4), [400, 300, 200, 100])  # 40%, 30%, 20%, 10%
+    x = np.arange(len(y))
+    xs, ys = helpers.stratified_subset(x, y, 101, seed=3)
+    counts = np.bincount(ys, minlength=4)
+    assert counts.sum() == 101
+    assert np.all(np.abs(counts - np.array([40.4, 30.3, 20.2, 10.1])) < 1)
+    assert np.array_equal(y[xs], ys)  # x and y stay paired
+    assert np.all(np.diff(xs) > 0)  # original order, no repeats
+
+
+def test_stratified_subset_is_seeded():
+    y = np.arange(1000) % 10
+    x = np.arange(1000)
+    first = helpers.stratified_subset(x, y, 50, seed=1)[0]
+    assert np.array_equal(first, helpers.stratified_subset(x, y, 50, seed=1)[0])
+    assert not np.array_equal(first, helpers.stratified_subset(x, y, 50, seed=2)[0])
+
+
+def test_stratified_subset_accepts_cifar_shaped_labels():
+    y = (np.arange(100) % 10)[:, None].astype(np.uint8)
+    xs, ys = helpers.stratified_subset(np.zeros((100, 2)), y, 30)
+    assert ys.shape == (30, 1) and np.all(np.bincount(ys[:, 0]) == 3)
+
+
+@pytest.mark.parametrize("x_len, size, message", [
+    (99, 10, "x and y must have the same length"),
+    (100, 0, "size must be a positive integer"),
+    (100, 101, "size=101 is larger than the 100 examples"),
+])
+def test_stratified_subset_rejects_bad_input(x_len, size, message):
+    with pytest.raises(ValueError, match=message):
+        helpers.stratified_subset(np.zeros(x_len), np.arange(100) % 10, size)
+
+
+def test_same_seed_gives_the_same_dataset_subset(empty_keras_home):
+    a = helpers.load_dataset("mnist", train_size=300, test_size=100, seed=5, allow_standin=True)
+    b = helpers.load_dataset("mnist", train_size=300, test_size=100, seed=5, allow_standin=True)
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    np.testing.assert_array_equal(a.y_test, b.y_test)
+
+
+def test_make_shapes_is_balanced_and_seeded():
+    x1, y1 = standins.make_shapes(100, seed=4)
+    x2, y2 = standins.make_shapes(100, seed=4)
+    np.testing.assert_array_equal(x1, x2)
+    assert np.all(np.bincount(y1) == 10)
+    gray, _ = standins.make_shapes(20, image_size=28, channels=1)
+    assert gray.shape == (20, 28, 28)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n": 0}, "n must be a positive integer"),
+    ({"n": 10, "channels": 2}, "channels must be 1 or 3"),
+    ({"n": 10, "image_size": 8}, "image_size must be at least 16"),
+])
+def test_make_shapes_rejects_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        standins.make_shapes(**kwargs)
+
+
+def test_debian_fashion_mnist_is_copied_into_the_keras_cache(monkeypatch, tmp_path):
+    if not data.DEBIAN_FASHION_MNIST.is_dir():
+        pytest.skip("Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
+    use_keras_home(monkeypatch, tmp_path)
+    ds = helpers.load_dataset("fashion_mnist", train_size=500, test_size=100, allow_standin=False)
+    assert not ds.is_standin and "Debian" in ds.source
+    assert all(p.exists() for p in helpers.expected_files("fashion_mnist"))
+    assert ds.class_names[0] == "T-shirt/top"
+
+
+def test_real_fashion_mnist_full_split():
+    """Real data through keras.datasets' own code path (the Keras home of the test run)."""
+    if not (data.DEBIAN_FASHION_MNIST.is_dir() or helpers.is_cached("fashion_mnist")):
+        pytest.skip("real Fashion-MNIST absent: apt-get install dataset-fashion-mnist")
+    ds = helpers.load_dataset("fashion_mnist", train_size=None, test_size=None, allow_standin=False)
+    assert ds.x_train.shape == (60_000, 28, 28) and ds.x_test.shape == (10_000, 28, 28)
+    assert ds.x_train.dtype == np.uint8 and ds.y_train.dtype == np.uint8
+    assert np.all(np.bincount(ds.y_train) == 6_000)  # Fashion-MNIST is exactly balanced
+    assert 60 < ds.x_train.mean() < 80  # the known mean pixel value is about 72.9

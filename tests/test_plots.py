@@ -1,0 +1,94 @@
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import helpers
+
+matplotlib.use("Agg")
+NAMES = tuple("abcdefghij")
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    matplotlib.pyplot.close("all")
+
+
+def image_axes(fig):
+    return [ax for ax in fig.axes if ax.images]
+
+
+def test_image_grid_has_one_titled_panel_per_image():
+    images = np.random.default_rng(0).integers(0, 255, (7, 8, 8, 3), dtype=np.uint8)
+    fig = helpers.plot_image_grid(images, np.arange(7), NAMES, ncols=3, title="grid")
+    assert isinstance(fig, Figure)
+    panels = image_axes(fig)
+    assert len(panels) == 7 and len(fig.axes) == 9  # 3×3, two blank
+    assert [ax.get_title() for ax in panels] == list("abcdefg")
+    np.testing.assert_array_equal(panels[2].images[0].get_array(), images[2])
+    assert fig._suptitle.get_text() == "grid"
+
+
+def test_image_grid_marks_mistakes():
+    images = np.zeros((3, 8, 8))
+    fig = helpers.plot_image_grid(images, [0, 1, 2], NAMES, predictions=[0, 2, 2])
+    titles = [ax.get_title() for ax in image_axes(fig)]
+    assert titles == ["a / a", "b / c ✗", "c / c"]
+    assert image_axes(fig)[1].title.get_color() == helpers.plots.MISTAKE_COLOUR
+
+
+def test_image_grid_accepts_cifar_shaped_labels_and_single_channel():
+    fig = helpers.plot_image_grid(np.zeros((2, 8, 8, 1)), np.array([[1], [2]]), NAMES)
+    assert [ax.get_title() for ax in image_axes(fig)] == ["b", "c"]
+
+
+@pytest.mark.parametrize("args, kwargs, message", [
+    ((np.zeros((2, 8)),), {}, r"images must be shaped \(N, H, W\)"),
+    ((np.zeros((2, 8, 8, 2)),), {}, r"images must be shaped"),
+    ((np.zeros((2, 8, 8)), [0]), {}, "labels has 1 entries for 2 images"),
+    ((np.zeros((2, 8, 8)), [0, 10], NAMES), {}, r"labels must lie in 0\.\.9"),
+    ((np.zeros((2, 8, 8)), [0.5, 1.0]), {}, "labels must be integer class indices"),
+    ((np.zeros((2, 8, 8)),), {"ncols": 0}, "ncols must be a positive integer"),
+    ((np.zeros((2, 8, 8)), None), {"predictions": [0, 1]}, "predictions need labels"),
+])
+def test_image_grid_rejects_bad_input(args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        helpers.plot_image_grid(*args, **kwargs)
+
+
+def test_class_distribution_bars_hold_the_counts():
+    train = np.array([0, 0, 0, 1, 2, 2])
+    test = np.array([[0], [1], [1]])
+    fig = helpers.plot_class_distribution({"train": train, "test": test}, ("x", "y", "z"))
+    ax = fig.axes[0]
+    heights = [round(p.get_height()) for p in ax.patches]
+    assert heights == [3, 1, 2, 1, 2, 0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["x", "y", "z"]
+    assert ax.get_ylabel() == "number of images"
+    assert "train (6 images)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_class_distribution_rejects_bad_input():
+    with pytest.raises(ValueError, match="non-empty mapping"):
+        helpers.plot_class_distribution({}, NAMES)
+    with pytest.raises(ValueError, match=r"label_sets\['train'\] must lie in 0\.\.2"):
+        helpers.plot_class_distribution({"train": np.array([0, 3])}, ("x", "y", "z"))
+
+
+def test_channel_histograms_one_panel_per_channel():
+    images = np.zeros((4, 5, 5, 3), dtype=np.uint8)
+    images[..., 2] = 200
+    fig = helpers.plot_channel_histograms(images)
+    assert [ax.get_title() for ax in fig.axes] == ["red channel", "green channel", "blue channel"]
+    blue_counts = [p.get_height() for p in fig.axes[2].patches]
+    assert sum(blue_counts) == 100 and max(blue_counts) == 100  # all 100 blue pixels in one bin
+    with pytest.raises(ValueError, match="channel_names has 3 names for 1 channels"):
+        helpers.plot_channel_histograms(np.zeros((2, 5, 5)))
+
+
+def test_examples_per_class_picks_the_first_of_each_class():
+    labels = np.array([2, 0, 1, 0, 2, 1, 0])
+    np.testing.assert_array_equal(helpers.examples_per_class(labels, 2), [1, 3, 2, 5, 0, 4])
+    with pytest.raises(ValueError, match="per_class must be a positive integer"):
+        helpers.examples_per_class(labels, 0)

@@ -1,0 +1,60 @@
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import helpers
+from helpers import widgets
+
+matplotlib.use("Agg")
+NAMES = ("zero", "one", "two")
+LABELS = np.array([0, 1, 1, 2, 1, 0])
+IMAGES = np.arange(6 * 4 * 4).reshape(6, 4, 4)
+
+
+@pytest.fixture
+def frontend(monkeypatch):
+    monkeypatch.setattr(widgets, "widget_frontend_available", lambda: True)
+
+
+def test_static_fallback_without_a_frontend(monkeypatch, capsys):
+    monkeypatch.setenv("CNN_STATIC_WIDGETS", "1")
+    assert not helpers.widget_frontend_available()
+    fig = helpers.image_browser(IMAGES, LABELS, NAMES, static_per_class=2)
+    assert isinstance(fig, Figure)
+    assert [ax.get_title() for ax in fig.axes if ax.images] == ["zero", "zero", "one", "one", "two"]
+    assert "static overview" in capsys.readouterr().out
+
+
+def test_outside_a_kernel_there_is_no_frontend(monkeypatch):
+    monkeypatch.delenv("CNN_STATIC_WIDGETS", raising=False)
+    assert not helpers.widget_frontend_available()  # pytest is not a Jupyter kernel
+
+
+def test_browser_follows_the_class_and_slider(frontend):
+    box = helpers.image_browser(IMAGES, LABELS, NAMES)
+    dropdown, slider = box.children[0].children
+    assert box.shown == {"class": 0, "index": 0} and slider.max == 1
+    dropdown.value = 1
+    assert slider.max == 2 and box.shown == {"class": 1, "index": 1}
+    slider.value = 2
+    assert box.shown == {"class": 1, "index": 4}
+    dropdown.value = 2  # slider goes back to the first image of the new class
+    assert slider.value == 0 and slider.max == 0 and box.shown == {"class": 2, "index": 3}
+
+
+def test_show_class_example_titles_its_place():
+    fig = helpers.show_class_example(IMAGES, LABELS, NAMES, 1, 2)
+    assert fig.axes[0].get_title() == "one – 3 of 3\n(dataset index 4)"
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), IMAGES[4])
+    with pytest.raises(ValueError, match=r"position must be in 0\.\.2"):
+        helpers.show_class_example(IMAGES, LABELS, NAMES, 1, 3)
+    with pytest.raises(ValueError, match=r"class_index must be in 0\.\.2"):
+        helpers.show_class_example(IMAGES, LABELS, NAMES, 3, 0)
+
+
+def test_browser_rejects_mismatched_input():
+    with pytest.raises(ValueError, match="labels has 5 entries for 6 images"):
+        helpers.image_browser(IMAGES, LABELS[:5], NAMES)
+    with pytest.raises(ValueError, match=r"labels must lie in 0\.\.1"):
+        helpers.image_browser(IMAGES, LABELS, NAMES[:2])

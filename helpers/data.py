@@ -293,3 +293,26 @@ def _standin(name: str, train_size, test_size):
         f"{size}×{size}×{channels}, 10 classes of its own ({', '.join(standins.SHAPE_CLASS_NAMES)})"
     )
     return (x_train, y_train), (x_test, y_test), source
+
+
+def sample_photos(downscale: int = 4) -> dict[str, np.ndarray]:
+    """Return scikit-learn's two bundled photos (no download) as float32 grey images in [0, 1].
+
+    ``"china"`` (a temple) and ``"flower"``, 427×640 in colour, shrunk by
+    averaging ``downscale``×``downscale`` blocks (the default gives 106×160) so
+    that from-scratch code runs in a blink. Add ``_rgb`` to a name for colour.
+    """
+    if isinstance(downscale, bool) or not isinstance(downscale, (int, np.integer)) or downscale < 1:
+        raise ValueError(f"downscale must be a positive integer, got {downscale!r}.")
+    from sklearn.datasets import load_sample_images
+
+    bundle = load_sample_images()
+    photos = {}
+    for filename, image in zip(bundle.filenames, bundle.images):
+        name = Path(filename).stem
+        h, w = (image.shape[0] // downscale) * downscale, (image.shape[1] // downscale) * downscale
+        small = image[:h, :w].reshape(h // downscale, downscale, w // downscale, downscale, 3)
+        rgb = small.mean(axis=(1, 3)).astype(np.float32) / 255.0
+        photos[name] = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # luma
+        photos[f"{name}_rgb"] = rgb
+    return photos

@@ -187,3 +187,47 @@ def examples_per_class(labels, per_class: int, num_classes: int | None = None) -
     return np.concatenate(
         [np.flatnonzero(labels == k)[:per_class] for k in range(num_classes)]
     ).astype(int)
+
+
+def plot_panels(
+    images: Sequence[np.ndarray],
+    titles: Sequence[str],
+    ncols: int = 4,
+    title: str | None = None,
+    cmap: str = "gray",
+    panel_size: float = 2.6,
+) -> Figure:
+    """Show 2-D arrays of any sizes side by side, each with its title and shape.
+
+    For feature maps and kernel outputs: each panel is scaled to its own
+    min..max (signed values are fine), and its shape is written under it.
+    """
+    if len(images) != len(titles) or not images:
+        raise ValueError(f"images and titles must be non-empty and of equal length, got "
+                         f"{len(images)} and {len(titles)}.")
+    if not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}.")
+    ncols = min(int(ncols), len(images))
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows + 0.5),
+                             squeeze=False)
+    for ax, image, name in zip(axes.flat, images, titles):
+        image = np.asarray(image)
+        if image.ndim == 3 and image.shape[-1] == 1:
+            image = image[..., 0]
+        if image.ndim == 3 and image.shape[-1] == 3:
+            show_image(ax, np.clip(image, 0, 1) if image.dtype.kind == "f" else image)
+        elif image.ndim == 2:
+            ax.imshow(image, cmap=cmap)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        else:
+            raise ValueError(f"each image must be 2-D, (H, W, 1) or (H, W, 3); got {image.shape}.")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel(f"{image.shape[0]}×{image.shape[1]}", fontsize=8)
+    for ax in list(axes.flat)[len(images):]:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -104,3 +104,84 @@ def image_browser(images, labels, class_names: Sequence[str], static_per_class: 
     slider.observe(draw, "value")
     on_class(None)
     return box
+
+
+def _explore_figure(image: np.ndarray, kernel_name: str, stride: int, padding,
+                    output: np.ndarray) -> Figure:
+    from .ops import kernel
+
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.6),
+                             gridspec_kw={"width_ratios": [4, 1, 4]})
+    axes[0].imshow(image, cmap="gray")
+    axes[0].set_title(f"input {image.shape[0]}×{image.shape[1]}")
+    axes[1].imshow(kernel(kernel_name), cmap="PuOr")  # diverging: sign is visible
+    axes[1].set_title(kernel_name, fontsize=9)
+    axes[2].imshow(output, cmap="gray")
+    axes[2].set_title(f"output {output.shape[0]}×{output.shape[1]}\n"
+                      f"stride {stride}, padding {padding!r}", fontsize=10)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def convolution_explorer(images: dict[str, np.ndarray]):
+    """Pick an image, a classic kernel, a stride and a padding; see the output and its shape.
+
+    ``images`` maps names to 2-D grey images. Returns an ``ipywidgets.VBox``
+    (its ``shown`` dict holds the current settings and output shape), or,
+    without a widget front end, a static Figure of a few settings.
+    """
+    from .ops import KERNELS, conv2d, kernel
+
+    if not isinstance(images, dict) or not images:
+        raise ValueError("images must be a non-empty dict mapping names to 2-D images.")
+    for name, image in images.items():
+        if np.asarray(image).ndim != 2:
+            raise ValueError(f"images[{name!r}] must be 2-D (grey), got shape {np.shape(image)}.")
+
+    if not widget_frontend_available():
+        print("No widget front end: a static overview of a few settings instead.")
+        image = next(iter(images.values()))
+        settings = [("sobel x", 1, "valid"), ("sobel x", 2, "same"), ("box blur", 3, 1)]
+        outputs = [conv2d(image, kernel(k), stride=s, padding=p) for k, s, p in settings]
+        from .plots import plot_panels
+
+        return plot_panels([image, *outputs],
+                           ["input"] + [f"{k}, stride {s}, padding {p!r}" for k, s, p in settings],
+                           ncols=4, title="Convolution: kernel, stride and padding")
+
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    image_choice = widgets.Dropdown(options=list(images), description="image")
+    kernel_choice = widgets.Dropdown(options=list(KERNELS), value="sobel x", description="kernel")
+    stride_choice = widgets.IntSlider(value=1, min=1, max=4, description="stride",
+                                      continuous_update=False)
+    padding_choice = widgets.Dropdown(options=[("valid", "valid"), ("same", "same"), ("1", 1),
+                                               ("2", 2)], description="padding")
+    output = widgets.Output()
+    controls = widgets.HBox([widgets.VBox([image_choice, kernel_choice]),
+                             widgets.VBox([stride_choice, padding_choice])])
+    box = widgets.VBox([controls, output])
+    box.shown = {}
+
+    def draw(change=None):
+        image = np.asarray(images[image_choice.value], dtype=np.float64)
+        result = conv2d(image, kernel(kernel_choice.value), stride=stride_choice.value,
+                        padding=padding_choice.value)
+        with output:
+            output.clear_output(wait=True)
+            fig = _explore_figure(image, kernel_choice.value, stride_choice.value,
+                                  padding_choice.value, result)
+            display(fig)
+            plt.close(fig)
+        box.shown = {"image": image_choice.value, "kernel": kernel_choice.value,
+                     "stride": stride_choice.value, "padding": padding_choice.value,
+                     "output_shape": result.shape}
+
+    for control in (image_choice, kernel_choice, stride_choice, padding_choice):
+        control.observe(draw, "value")
+    draw()
+    return box

@@ -1,4 +1,5 @@
-"""Test configuration, applied before any notebook kernel starts.
+"""Test configuration for every pytest run in this repository, applied before any
+notebook kernel starts (it sits at the root so `pytest notebooks/...` gets it too).
 
 Kernels inherit this process's environment, so everything is set here with
 ``setdefault`` (a developer can still run ``CNN_PROFILE=quick pytest``):
@@ -16,7 +17,7 @@ import os
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent
 
 
 def pytest_configure(config):
@@ -26,6 +27,7 @@ def pytest_configure(config):
     os.environ.setdefault("CNN_STATIC_WIDGETS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out of logs
     os.environ.pop("MPLBACKEND", None)
+    Path(os.environ["KERAS_HOME"]).mkdir(parents=True, exist_ok=True)  # Keras needs it writable
 
 
 def pytest_collectstart(collector):

@@ -1,0 +1,82 @@
+"""Execute notebooks and store them the way the tests expect.
+
+    python tests/refresh_notebook_outputs.py notebooks/02_cifar10_dataset.ipynb
+    python tests/refresh_notebook_outputs.py --profile quick --time-only notebooks/*.ipynb
+
+Runs each notebook top to bottom in a fresh kernel with the test settings of
+``conftest.py`` (``smoke`` unless ``--profile`` says otherwise). Then only
+cells tagged ``nbval-check-output`` keep their outputs and execution counts
+(stderr dropped: it is never compared); every other cell is stored empty. With
+``--time-only`` nothing is written: it prints how long each notebook took, which
+is how the README's time-per-profile column is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECK_TAG = "nbval-check-output"
+
+
+def run(path: Path, timeout: int = 900) -> tuple[nbformat.NotebookNode, float]:
+    """Execute the notebook at ``path`` in its own folder; return it and the seconds taken."""
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    return notebook, time.perf_counter() - start
+
+
+def keep_only_checked_outputs(notebook: nbformat.NotebookNode) -> int:
+    """Empty every code cell not tagged for comparison; return how many kept outputs."""
+    kept = 0
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        if CHECK_TAG in cell.metadata.get("tags", []):
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.output_type == "stream" and o.name == "stderr")]
+            kept += 1
+        else:
+            cell.outputs, cell.execution_count = [], None
+    return kept
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--profile", default="smoke", choices=("full", "quick", "smoke"))
+    parser.add_argument("--time-only", action="store_true", help="measure, do not write")
+    args = parser.parse_args(argv)
+
+    os.environ["CNN_PROFILE"] = args.profile
+    os.environ.setdefault("KERAS_HOME", str(ROOT / ".cache" / "keras"))
+    os.environ.setdefault("CNN_ARTIFACTS_DIR", tempfile.mkdtemp(prefix="cnn-artifacts-"))
+    os.environ.setdefault("CNN_STATIC_WIDGETS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.pop("MPLBACKEND", None)
+    Path(os.environ["KERAS_HOME"]).mkdir(parents=True, exist_ok=True)
+
+    for path in args.notebooks:
+        notebook, seconds = run(path.resolve())
+        print(f"{path}: ran in {seconds:.1f} s under profile {args.profile}")
+        if not args.time_only:
+            kept = keep_only_checked_outputs(notebook)
+            nbformat.write(notebook, path)
+            print(f"  stored; {kept} tagged cell(s) keep their outputs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Notebook hygiene, checked without a kernel (nbval executes them separately)."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CHECK_TAG = "nbval-check-output"
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def test_the_series_is_there():
+    assert [p.name[:3] for p in NOTEBOOKS] == sorted({p.name[:3] for p in NOTEBOOKS})
+    assert NOTEBOOKS, "no notebooks found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+class TestNotebook:
+    def test_kernelspec_is_python3(self, path):
+        assert load(path)["metadata"]["kernelspec"]["name"] == "python3"
+
+    def test_opens_with_title_and_a_colab_badge_for_itself(self, path):
+        first = load(path)["cells"][0]
+        assert first["cell_type"] == "markdown" and source(first).startswith("# ")
+        link = f"colab.research.google.com/github/cnn-teaching/cnn-notebooks/blob/main/notebooks/{path.name}"
+        assert link in source(first)
+
+    def test_setup_cell_comes_first_then_one_parameters_cell(self, path):
+        cells = code_cells(load(path))
+        assert "google.colab" in source(cells[0]) and "import helpers" in source(cells[0])
+        tagged = [i for i, c in enumerate(cells) if "parameters" in c["metadata"].get("tags", [])]
+        assert tagged == [1], "exactly one parameters cell, right after the setup cell"
+
+    def test_outputs_only_on_cells_tagged_for_comparison(self, path):
+        cells = code_cells(load(path))
+        compared = [c for c in cells if CHECK_TAG in c["metadata"].get("tags", [])]
+        assert compared, "at least one cell keeps its output for nbval to compare"
+        for cell in cells:
+            if cell in compared:
+                assert cell["outputs"] and cell["execution_count"], source(cell)[:60]
+            else:
+                assert not cell["outputs"] and cell["execution_count"] is None, source(cell)[:60]
+
+    def test_nothing_is_skipped_and_keras_is_quiet(self, path):
+        text = path.read_text(encoding="utf-8")
+        assert "NBVAL_SKIP" not in text and "nbval-skip" not in text
+        assert not re.search(r"verbose\s*=\s*1\b", text), "use verbose=0 or 2 (stable output)"
+
+    def test_sections_are_checked_and_exercises_have_solutions(self, path):
+        nb = load(path)
+        checks = [c for c in code_cells(nb) if source(c).startswith("# Check yourself")]
+        assert len(checks) >= 3 and all("assert" in source(c) for c in checks)
+        headings = [source(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
+        assert any(h.startswith("## Summary") for h in headings)
+        assert any(h.startswith("## Exercises") for h in headings)
+        solutions = [c for c in code_cells(nb) if c["metadata"].get("jupyter", {}).get("source_hidden")]
+        assert len(solutions) >= 3
+        assert all(source(c).startswith("# Solution") and "assert" in source(c) for c in solutions)

@@ -4,6 +4,7 @@ What a notebook teaches is written out in the notebook; this package holds what
 several notebooks share. ``import helpers`` and call the names below.
 """
 
+from . import ops
 from .data import (
     DATASETS,
     Dataset,
@@ -12,6 +13,7 @@ from .data import (
     is_cached,
     keras_cache_dir,
     load_dataset,
+    sample_images,
     stratified_subset,
 )
 from .plots import (
@@ -20,14 +22,16 @@ from .plots import (
     plot_channel_histograms,
     plot_class_distribution,
     plot_image_grid,
+    plot_panels,
 )
 from .runtime import PROFILES, active_profile, artifacts_dir, by_profile, environment_report, setup
-from .widgets import image_browser, show_class_example, widget_frontend_available
+from .widgets import convolution_explorer, image_browser, show_class_example, widget_frontend_available
 
 __all__ = [
+    "ops",
     "DATASETS", "Dataset", "DatasetUnavailableError", "OKABE_ITO", "PROFILES",
     "active_profile", "artifacts_dir", "by_profile", "environment_report",
     "examples_per_class", "expected_files", "image_browser", "is_cached", "keras_cache_dir",
     "load_dataset", "plot_channel_histograms", "plot_class_distribution", "plot_image_grid",
-    "setup", "show_class_example", "stratified_subset", "widget_frontend_available",
+    "plot_panels", "sample_images", "setup", "show_class_example", "convolution_explorer", "stratified_subset", "widget_frontend_available",
 ]

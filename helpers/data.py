@@ -295,12 +295,14 @@ def _standin(name: str, train_size, test_size):
     return (x_train, y_train), (x_test, y_test), source
 
 
-def sample_photos(downscale: int = 4) -> dict[str, np.ndarray]:
-    """Return scikit-learn's two bundled photos (no download) as float32 grey images in [0, 1].
+def sample_images(downscale: int = 4) -> dict[str, np.ndarray]:
+    """Return real images that need no download, as float32 in [0, 1].
 
-    ``"china"`` (a temple) and ``"flower"``, 427×640 in colour, shrunk by
-    averaging ``downscale``×``downscale`` blocks (the default gives 106×160) so
-    that from-scratch code runs in a blink. Add ``_rgb`` to a name for colour.
+    ``"china"`` (a temple) and ``"flower"``: scikit-learn's two bundled photos,
+    427×640, shrunk by averaging ``downscale``×``downscale`` blocks (the default
+    gives 106×160) so that from-scratch code runs in a blink; grey, and in
+    colour under ``"china_rgb"``/``"flower_rgb"``. ``"digit"``: a real
+    handwritten 3 from scikit-learn's digits, placed in 28×28 like MNIST.
     """
     if isinstance(downscale, bool) or not isinstance(downscale, (int, np.integer)) or downscale < 1:
         raise ValueError(f"downscale must be a positive integer, got {downscale!r}.")
@@ -315,4 +317,6 @@ def sample_photos(downscale: int = 4) -> dict[str, np.ndarray]:
         rgb = small.mean(axis=(1, 3)).astype(np.float32) / 255.0
         photos[name] = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # luma
         photos[f"{name}_rgb"] = rgb
+    (digits, labels), _ = standins.digits_like_mnist()
+    photos["digit"] = digits[np.flatnonzero(labels == 3)[0]].astype(np.float32) / 255.0
     return photos

@@ -210,7 +210,7 @@ def plot_panels(
     ncols = min(int(ncols), len(images))
     nrows = int(np.ceil(len(images) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows + 0.5),
-                             squeeze=False)
+                             squeeze=False, layout="constrained")
     for ax, image, name in zip(axes.flat, images, titles):
         image = np.asarray(image)
         if image.ndim == 3 and image.shape[-1] == 1:
@@ -229,5 +229,4 @@ def plot_panels(
         ax.axis("off")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig

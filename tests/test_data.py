@@ -220,3 +220,14 @@ def test_real_fashion_mnist_full_split():
     assert ds.x_train.dtype == np.uint8 and ds.y_train.dtype == np.uint8
     assert np.all(np.bincount(ds.y_train) == 6_000)  # Fashion-MNIST is exactly balanced
     assert 60 < ds.x_train.mean() < 80  # the known mean pixel value is about 72.9
+
+
+def test_sample_images_need_no_download():
+    images = helpers.sample_images(downscale=4)
+    assert images["china"].shape == (106, 160) and images["china_rgb"].shape == (106, 160, 3)
+    assert images["digit"].shape == (28, 28) and images["digit"][:4].max() == 0  # MNIST-like border
+    assert all(v.dtype == np.float32 and 0 <= v.min() and v.max() <= 1 for v in images.values())
+    grey = images["flower_rgb"] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    np.testing.assert_allclose(images["flower"], grey, atol=1e-6)
+    with pytest.raises(ValueError, match="downscale must be a positive integer"):
+        helpers.sample_images(downscale=0)

@@ -92,3 +92,22 @@ def test_examples_per_class_picks_the_first_of_each_class():
     np.testing.assert_array_equal(helpers.examples_per_class(labels, 2), [1, 3, 2, 5, 0, 4])
     with pytest.raises(ValueError, match="per_class must be a positive integer"):
         helpers.examples_per_class(labels, 0)
+
+
+def test_plot_panels_titles_and_shapes():
+    fig = helpers.plot_panels([np.zeros((4, 6)), np.ones((2, 3, 3)) * 0.5, np.ones((5, 5, 1))],
+                              ["a", "b", "c"], ncols=2, title="t")
+    shown = image_axes(fig)
+    assert [ax.get_title() for ax in shown] == ["a", "b", "c"]
+    assert [ax.get_xlabel() for ax in shown] == ["4×6", "2×3", "5×5"]
+    assert len(fig.axes) == 4 and not fig.axes[3].axison  # the spare panel is blank
+
+
+@pytest.mark.parametrize("images, titles, message", [
+    ([np.zeros((2, 2))], ["a", "b"], "equal length"),
+    ([], [], "non-empty"),
+    ([np.zeros((2, 2, 2))], ["a"], r"each image must be 2-D"),
+])
+def test_plot_panels_rejects_bad_input(images, titles, message):
+    with pytest.raises(ValueError, match=message):
+        helpers.plot_panels(images, titles)

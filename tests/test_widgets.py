@@ -58,3 +58,33 @@ def test_browser_rejects_mismatched_input():
         helpers.image_browser(IMAGES, LABELS[:5], NAMES)
     with pytest.raises(ValueError, match=r"labels must lie in 0\.\.1"):
         helpers.image_browser(IMAGES, LABELS, NAMES[:2])
+
+
+def test_convolution_explorer_reports_the_formulas_shape(frontend):
+    image = np.random.default_rng(0).uniform(size=(20, 30))
+    box = helpers.convolution_explorer({"noise": image, "flat": np.zeros((9, 9))})
+    controls, _ = box.children
+    left, right = controls.children
+    image_choice, kernel_choice = left.children
+    stride, padding = right.children
+    assert box.shown["output_shape"] == (18, 28) and box.shown["kernel"] == "sobel x"
+    stride.value, padding.value = 2, "same"
+    assert box.shown["output_shape"] == (10, 15)
+    padding.value = 2
+    assert box.shown["output_shape"] == (helpers.ops.conv_output_size(20, 3, 2, 2),
+                                         helpers.ops.conv_output_size(30, 3, 2, 2))
+    image_choice.value = "flat"
+    assert box.shown["image"] == "flat" and box.shown["output_shape"] == (6, 6)
+
+
+def test_convolution_explorer_static_fallback(monkeypatch):
+    monkeypatch.setenv("CNN_STATIC_WIDGETS", "1")
+    fig = helpers.convolution_explorer({"noise": np.ones((20, 30))})
+    assert [ax.get_xlabel() for ax in fig.axes if ax.images] == ["20×30", "18×28", "10×15", "7×10"]
+
+
+def test_convolution_explorer_rejects_colour_images():
+    with pytest.raises(ValueError, match=r"images\['rgb'\] must be 2-D"):
+        helpers.convolution_explorer({"rgb": np.zeros((4, 4, 3))})
+    with pytest.raises(ValueError, match="non-empty dict"):
+        helpers.convolution_explorer({})

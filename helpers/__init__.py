@@ -4,7 +4,7 @@ What a notebook teaches is written out in the notebook; this package holds what
 several notebooks share. ``import helpers`` and call the names below.
 """
 
-from . import ops
+from . import models, ops, training
 from .data import (
     DATASETS,
     Dataset,
@@ -22,13 +22,15 @@ from .plots import (
     plot_channel_histograms,
     plot_class_distribution,
     plot_image_grid,
+    plot_learning_curves,
     plot_panels,
 )
 from .runtime import PROFILES, active_profile, artifacts_dir, by_profile, environment_report, setup
+from .training import TrainingRecord, train_on_batches
 from .widgets import convolution_explorer, image_browser, show_class_example, widget_frontend_available
 
 __all__ = [
-    "ops",
+    "models", "ops", "training", "plot_learning_curves", "TrainingRecord", "train_on_batches",
     "DATASETS", "Dataset", "DatasetUnavailableError", "OKABE_ITO", "PROFILES",
     "active_profile", "artifacts_dir", "by_profile", "environment_report",
     "examples_per_class", "expected_files", "image_browser", "is_cached", "keras_cache_dir",

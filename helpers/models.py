@@ -34,6 +34,77 @@ def plain_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: int 
     )
 
 
+def batchnorm_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: int = 10,
+                  dropout: float = 0.25) -> keras.Model:
+    """Three blocks of [Conv–BN–Conv–BN–MaxPool–Dropout] (32, 64, 128 filters), Dense128, softmax.
+
+    552,362 parameters on 32×32×3 with 10 classes, 896 of them the
+    BatchNormalization layers' non-trainable moving means and variances.
+    Outputs probabilities (softmax), so compile it with ``from_logits=False``.
+    """
+    _check_shape(input_shape, num_classes)
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
+    stack = [keras.Input(shape=input_shape)]
+    for filters in (32, 64, 128):
+        stack += [
+            layers.Conv2D(filters, 3, padding="same", activation="relu"),
+            layers.BatchNormalization(),
+            layers.Conv2D(filters, 3, padding="same", activation="relu"),
+            layers.BatchNormalization(),
+            layers.MaxPooling2D(2),
+            layers.Dropout(dropout),
+        ]
+    stack += [
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"),
+        layers.Dropout(dropout),
+        layers.Dense(num_classes, activation="softmax"),
+    ]
+    return keras.Sequential(stack, name="batchnorm_cnn")
+
+
+def lenet5(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10) -> keras.Model:
+    """LeNet-5 with ReLU and max pooling: 61,706 parameters on 32×32×1 with 10 classes.
+
+    C1 Conv(6, 5×5) – S2 MaxPool 2 – C3 Conv(16, 5×5) – S4 MaxPool 2 – F5 Dense 120 –
+    F6 Dense 84 – output Dense(num_classes, softmax).
+    """
+    _check_shape(input_shape, num_classes)
+    return keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            layers.Conv2D(6, 5, activation="relu", name="C1"),
+            layers.MaxPooling2D(2, strides=2, padding="same", name="S2"),
+            layers.Conv2D(16, 5, activation="relu", name="C3"),
+            layers.MaxPooling2D(2, strides=2, padding="same", name="S4"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(120, activation="relu", name="F5"),
+            layers.Dense(84, activation="relu", name="F6"),
+            layers.Dense(num_classes, activation="softmax", name="output"),
+        ],
+        name="lenet5",
+    )
+
+
+def describe_layers(model: keras.Model) -> list[tuple[str, str, tuple, int]]:
+    """(class name, config without the name, output shape, parameters) for each layer.
+
+    Two models with equal descriptions have the same architecture layer by layer;
+    the tests use it to check a notebook's model against its copy here.
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}.")
+    rows = []
+    for layer in model.layers:
+        config = {k: v for k, v in layer.get_config().items() if k not in ("name", "trainable")}
+        for key in ("kernel_initializer", "bias_initializer"):
+            config.pop(key, None)  # initializer seeds differ between instances
+        rows.append((type(layer).__name__, repr(sorted(config.items())),
+                     tuple(layer.output.shape), layer.count_params()))
+    return rows
+
+
 def _check_shape(input_shape, num_classes) -> None:
     if (not isinstance(input_shape, tuple) or len(input_shape) != 3
             or not all(isinstance(d, int) and d > 0 for d in input_shape)):

@@ -230,3 +230,79 @@ def plot_panels(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def smooth(values: Sequence[float], factor: float) -> np.ndarray:
+    """Exponential moving average: ``s[t] = factor·s[t-1] + (1 − factor)·v[t]``, bias-corrected."""
+    if not 0 <= factor < 1:
+        raise ValueError(f"smoothing factor must be in [0, 1), got {factor!r}.")
+    values = np.asarray(values, dtype=float)
+    out, level, weight = np.empty_like(values), 0.0, 0.0
+    for i, v in enumerate(values):
+        level = factor * level + (1 - factor) * v
+        weight = factor * weight + (1 - factor)
+        out[i] = level / weight
+    return out
+
+
+def _curves(run) -> tuple[str, dict[str, list[tuple[str, np.ndarray, np.ndarray]]]]:
+    """Turn a History, a history dict or a TrainingRecord into x label and per-panel series."""
+    from .training import TrainingRecord
+
+    if isinstance(run, TrainingRecord):
+        if not run.iterations:
+            raise ValueError("the TrainingRecord is empty.")
+        return "iteration", {
+            "loss": [("train", np.array(run.iterations), np.array(run.train_loss))],
+            "accuracy": [("train", np.array(run.iterations), np.array(run.train_accuracy)),
+                         ("test", np.array(run.eval_iterations), np.array(run.test_accuracy))],
+        }
+    history = getattr(run, "history", run)
+    if not isinstance(history, Mapping) or "loss" not in history:
+        raise ValueError("each run must be a keras History, its .history dict (with 'loss') "
+                         f"or a TrainingRecord; got {type(run).__name__}.")
+    panels = {}
+    for metric in ("loss", "accuracy"):
+        for key, split in ((metric, "train"), (f"val_{metric}", "validation")):
+            if key in history:
+                y = np.asarray(history[key], dtype=float)
+                panels.setdefault(metric, []).append((split, np.arange(1, len(y) + 1), y))
+    return "epoch", panels
+
+
+def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None) -> Figure:
+    """Loss and accuracy curves: training solid, validation/test dashed.
+
+    ``runs``: one run – a Keras ``History``, its ``.history`` dict or a
+    :class:`~helpers.training.TrainingRecord` – or a dict ``{name: run}`` to
+    overlay several on shared axes, one colour each. ``smoothing`` in [0, 1)
+    draws an exponential moving average over the faint raw curve.
+    """
+    single = (not isinstance(runs, Mapping)) or "loss" in runs
+    named = {"": runs} if single else dict(runs)
+    if not named:
+        raise ValueError("runs must not be empty.")
+    parsed = {name: _curves(run) for name, run in named.items()}
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for k, (name, (x_label, panels)) in enumerate(parsed.items()):
+        colours = (OKABE_ITO[k % len(OKABE_ITO)],) * 2 if not single else (OKABE_ITO[0], OKABE_ITO[1])
+        for ax, metric in zip(axes, ("loss", "accuracy")):
+            for split, x, y in panels.get(metric, []):
+                colour = colours[0] if split == "train" else colours[1]
+                style = "-" if split == "train" else "--"
+                label = f"{name} {split}".strip()
+                if smoothing:
+                    ax.plot(x, y, style, color=colour, alpha=0.25, linewidth=1)
+                    y = smooth(y, smoothing)
+                ax.plot(x, y, style, color=colour, label=label, linewidth=2,
+                        marker="o" if len(x) <= 30 else None, markersize=3)
+            ax.set_xlabel(x_label)
+            ax.set_ylabel(metric)
+            ax.set_title(metric.capitalize())
+            ax.grid(alpha=0.3)
+    for ax in axes:
+        if ax.lines:
+            ax.legend(fontsize=8)
+    fig.suptitle(title or "Learning curves" + (f" (smoothing {smoothing})" if smoothing else ""))
+    fig.tight_layout()
+    return fig

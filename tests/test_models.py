@@ -1,3 +1,7 @@
+import json
+from pathlib import Path
+
+import keras
 import numpy as np
 import pytest
 
@@ -32,3 +36,38 @@ def test_the_cifar_standin_is_learnable_by_the_plain_cnn():
     model.fit(x_train.astype(np.float32) / 255, y_train, epochs=4, batch_size=64, verbose=0)
     _, accuracy = model.evaluate(x_test.astype(np.float32) / 255, y_test, verbose=0)
     assert accuracy > 0.5, f"test accuracy {accuracy:.2f} on the stand-in"
+
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def model_defined_in(notebook: str, variable: str):
+    """Execute the notebook cell that writes out `variable = keras.Sequential(...)`."""
+    cells = json.loads((NOTEBOOKS / notebook).read_text())["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    defining = [s for s in sources if f"{variable} = keras.Sequential(" in s]
+    assert len(defining) == 1, f"one cell of {notebook} should define {variable}"
+    namespace = {"keras": keras}
+    exec(defining[0], namespace)
+    return namespace[variable]
+
+
+def test_notebook_04_lenet5_is_the_helpers_copy():
+    written_out = model_defined_in("04_lenet5_mnist_train_on_batch.ipynb", "model")
+    assert models.describe_layers(written_out) == models.describe_layers(models.lenet5())
+
+
+def test_describe_layers_sees_a_changed_layer():
+    changed = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Conv2D(6, 3)])
+    original = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Conv2D(6, 5)])
+    assert models.describe_layers(changed) != models.describe_layers(original)
+    with pytest.raises(TypeError, match="model must be a keras.Model"):
+        models.describe_layers("lenet5")
+
+
+def test_batchnorm_cnn_counts():
+    model = models.batchnorm_cnn()
+    non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+    assert model.count_params() == 552_362 and non_trainable == 896
+    with pytest.raises(ValueError, match="dropout must be in"):
+        models.batchnorm_cnn(dropout=1.0)

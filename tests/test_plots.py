@@ -111,3 +111,41 @@ def test_plot_panels_titles_and_shapes():
 def test_plot_panels_rejects_bad_input(images, titles, message):
     with pytest.raises(ValueError, match=message):
         helpers.plot_panels(images, titles)
+
+
+def lines_by_label(ax):
+    return {line.get_label(): line for line in ax.lines if not line.get_label().startswith("_")}
+
+
+def test_learning_curves_from_a_history_dict():
+    history = {"loss": [1.0, 0.5, 0.25], "val_loss": [1.1, 0.7, 0.6],
+               "accuracy": [0.5, 0.7, 0.9], "val_accuracy": [0.4, 0.6, 0.65]}
+    fig = helpers.plot_learning_curves(history)
+    loss_ax, acc_ax = fig.axes
+    lines = lines_by_label(loss_ax)
+    np.testing.assert_array_equal(lines["train"].get_ydata(), history["loss"])
+    np.testing.assert_array_equal(lines["validation"].get_xdata(), [1, 2, 3])
+    assert lines["train"].get_linestyle() == "-" and lines["validation"].get_linestyle() == "--"
+    assert acc_ax.get_xlabel() == "epoch" and acc_ax.get_ylabel() == "accuracy"
+
+
+def test_learning_curves_from_a_record_and_overlaid():
+    record = helpers.TrainingRecord(iterations=[1, 2, 3, 4], train_loss=[2, 1, 1, 0.5],
+                                    train_accuracy=[0.1, 0.3, 0.5, 0.6], eval_iterations=[2, 4],
+                                    test_accuracy=[0.2, 0.55])
+    fig = helpers.plot_learning_curves({"lenet": record, "other": {"loss": [1.0, 0.8]}})
+    acc = lines_by_label(fig.axes[1])
+    np.testing.assert_array_equal(acc["lenet test"].get_xdata(), [2, 4])
+    assert fig.axes[0].get_xlabel() in ("iteration", "epoch")
+    assert lines_by_label(fig.axes[0])["other train"].get_color() != acc["lenet test"].get_color()
+
+
+def test_smoothing_and_bad_runs():
+    np.testing.assert_allclose(helpers.plots.smooth([1, 1, 1], 0.9), [1, 1, 1])
+    np.testing.assert_allclose(helpers.plots.smooth([0, 10], 0.5), [0, 10 * 0.5 / 0.75])
+    with pytest.raises(ValueError, match=r"smoothing factor must be in \[0, 1\)"):
+        helpers.plots.smooth([1], 1.0)
+    with pytest.raises(ValueError, match="each run must be a keras History"):
+        helpers.plot_learning_curves({"a": [1, 2, 3]})
+    with pytest.raises(ValueError, match="TrainingRecord is empty"):
+        helpers.plot_learning_curves(helpers.TrainingRecord())

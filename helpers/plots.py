@@ -276,7 +276,8 @@ def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None)
     ``runs``: one run – a Keras ``History``, its ``.history`` dict or a
     :class:`~helpers.training.TrainingRecord` – or a dict ``{name: run}`` to
     overlay several on shared axes, one colour each. ``smoothing`` in [0, 1)
-    draws an exponential moving average over the faint raw curve.
+    draws an exponential moving average over the faint raw curve; the factor
+    applies per epoch or iteration, so sparser curves are smoothed alike.
     """
     single = (not isinstance(runs, Mapping)) or "loss" in runs
     named = {"": runs} if single else dict(runs)
@@ -293,7 +294,9 @@ def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None)
                 label = f"{name} {split}".strip()
                 if smoothing:
                     ax.plot(x, y, style, color=colour, alpha=0.25, linewidth=1)
-                    y = smooth(y, smoothing)
+                    # Per x unit, so curves sampled every few iterations smooth over the same span.
+                    step = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
+                    y = smooth(y, smoothing**step)
                 ax.plot(x, y, style, color=colour, label=label, linewidth=2,
                         marker="o" if len(x) <= 30 else None, markersize=3)
             ax.set_xlabel(x_label)

@@ -59,6 +59,28 @@ class TrainingRecord:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 
+def image_batches(x, y, batch_size: int, shuffle: bool = False, seed: int = 0):
+    """A ``tf.data`` pipeline of (float32 images in [0, 1], labels) batches from uint8 images.
+
+    The images stay uint8 in memory (a quarter of float32's size) and each batch
+    is converted on the fly while the previous one trains (prefetch).
+    """
+    import tensorflow as tf
+
+    _check_positive("batch_size", batch_size)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}.")
+    if np.asarray(x).dtype != np.uint8:
+        raise ValueError(f"x must hold uint8 images (0–255), got dtype {np.asarray(x).dtype}.")
+    batches = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        batches = batches.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return (batches.batch(batch_size)
+            .map(lambda images, labels: (tf.cast(images, tf.float32) / 255.0, labels),
+                 num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE))
+
+
 def compiled_predictor(model):
     """A compiled ``model(x, training=False)``: the fast way to predict in a loop."""
     import tensorflow as tf

@@ -41,13 +41,13 @@ def test_the_cifar_standin_is_learnable_by_the_plain_cnn():
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
-def model_defined_in(notebook: str, variable: str):
+def model_defined_in(notebook: str, variable: str, **parameters):
     """Execute the notebook cell that writes out `variable = keras.Sequential(...)`."""
     cells = json.loads((NOTEBOOKS / notebook).read_text())["cells"]
     sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
     defining = [s for s in sources if f"{variable} = keras.Sequential(" in s]
     assert len(defining) == 1, f"one cell of {notebook} should define {variable}"
-    namespace = {"keras": keras}
+    namespace = {"keras": keras, **parameters}
     exec(defining[0], namespace)
     return namespace[variable]
 
@@ -71,3 +71,11 @@ def test_batchnorm_cnn_counts():
     assert model.count_params() == 552_362 and non_trainable == 896
     with pytest.raises(ValueError, match="dropout must be in"):
         models.batchnorm_cnn(dropout=1.0)
+
+
+def test_notebook_03_models_are_the_helpers_copies():
+    plain = model_defined_in("03_batchnorm_cnn_cifar10.ipynb", "plain")
+    assert models.describe_layers(plain) == models.describe_layers(models.plain_cnn())
+    batchnorm = model_defined_in("03_batchnorm_cnn_cifar10.ipynb", "batchnorm", BN_MOMENTUM=0.99)
+    assert models.describe_layers(batchnorm) == models.describe_layers(models.batchnorm_cnn())
+    assert models.describe_layers(batchnorm) != models.describe_layers(models.batchnorm_cnn(momentum=0.9))

@@ -98,3 +98,25 @@ def test_lenet5_counts():
     model = models.lenet5()
     assert [layer.count_params() for layer in model.layers] == [156, 0, 2416, 0, 0, 48120, 10164, 850]
     assert model.output_shape == (None, 10)
+
+
+def test_image_batches_scale_per_batch_and_keep_order():
+    x = np.arange(5 * 2 * 2 * 3, dtype=np.uint8).reshape(5, 2, 2, 3)
+    y = np.arange(5)
+    batches = list(helpers.image_batches(x, y, batch_size=2))
+    assert [len(b[1]) for b in batches] == [2, 2, 1]
+    images, labels = batches[0]
+    assert images.dtype.name == "float32"
+    np.testing.assert_allclose(images.numpy(), x[:2] / 255.0, atol=1e-7)
+    shuffled = np.concatenate([b[1].numpy() for b in helpers.image_batches(x, y, 2, shuffle=True, seed=1)])
+    assert sorted(shuffled) == list(range(5))
+
+
+@pytest.mark.parametrize("args, message", [
+    ((np.zeros((3, 2, 2, 3), np.uint8), np.arange(2), 2), "x and y must have the same length"),
+    ((np.zeros((3, 2, 2, 3), np.float32), np.arange(3), 2), "x must hold uint8 images"),
+    ((np.zeros((3, 2, 2, 3), np.uint8), np.arange(3), 0), "batch_size must be a positive integer"),
+])
+def test_image_batches_rejects_bad_input(args, message):
+    with pytest.raises(ValueError, match=message):
+        helpers.image_batches(*args)

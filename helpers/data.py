@@ -155,8 +155,9 @@ def load_dataset(
     """
     _check_name(name)
     profile_train, profile_test = PROFILE_SIZES[active_profile()][name]
-    train_size = profile_train if train_size == "profile" else train_size
-    test_size = profile_test if test_size == "profile" else test_size
+    train_from_profile, test_from_profile = train_size == "profile", test_size == "profile"
+    train_size = profile_train if train_from_profile else train_size
+    test_size = profile_test if test_from_profile else test_size
     _check_size("train_size", train_size)
     _check_size("test_size", test_size)
 
@@ -181,6 +182,9 @@ def load_dataset(
         is_standin = False
 
     class_names = standins.SHAPE_CLASS_NAMES if is_standin and name != "mnist" else CLASS_NAMES[name]
+    if is_standin:  # sizes the profile chose (not the caller) are capped at what the stand-in has
+        train_size = _cap(train_size, len(y_train), train_from_profile, "training")
+        test_size = _cap(test_size, len(y_test), test_from_profile, "test")
     x_train, y_train = _maybe_subset(x_train, y_train, train_size, seed, "train_size")
     x_test, y_test = _maybe_subset(x_test, y_test, test_size, seed + 1, "test_size")
     return Dataset(name, x_train, y_train, x_test, y_test, tuple(class_names), source, is_standin)
@@ -226,6 +230,13 @@ def _check_size(argument: str, size: int | None) -> None:
         return
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
         raise ValueError(f"{argument} must be a positive integer or None, got {size!r}.")
+
+
+def _cap(size, available, from_profile, split):
+    if from_profile and (size is None or size > available):
+        print(f"*** the stand-in has {available:,} {split} images; using all of them")
+        return available
+    return size
 
 
 def _maybe_subset(x, y, size, seed, argument):

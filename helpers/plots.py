@@ -73,11 +73,14 @@ def plot_image_grid(
     predictions=None,
     title: str | None = None,
     panel_size: float = 1.4,
+    confidences=None,
 ) -> Figure:
     """Show images in a grid, titled with class names.
 
     With ``predictions`` each title reads "actual / predicted" and mistakes
-    are marked in vermillion with a "✗" (colour is not the only cue).
+    are marked in vermillion with a "✗" (colour is not the only cue);
+    ``confidences`` (one probability per image) adds the prediction's
+    probability, e.g. "cat / dog 97% ✗".
     """
     images = check_images(images)
     if not isinstance(ncols, (int, np.integer)) or ncols < 1:
@@ -91,6 +94,8 @@ def plot_image_grid(
             _check_classes(values, class_names, argument)
     if predictions is not None and labels is None:
         raise ValueError("predictions need labels to compare with.")
+    if confidences is not None and (predictions is None or len(confidences) != len(images)):
+        raise ValueError("confidences need predictions and one value per image.")
 
     ncols = min(int(ncols), len(images))
     nrows = int(np.ceil(len(images) / ncols))
@@ -108,7 +113,11 @@ def plot_image_grid(
             ax.set_title(name(labels[i]), fontsize=9)
         else:
             wrong = predictions[i] != labels[i]
-            ax.set_title(f"{name(labels[i])} / {name(predictions[i])}" + (" ✗" if wrong else ""),
+            sure = "" if confidences is None else f" {confidences[i]:.0%}"
+            text = f"{name(labels[i])} / {name(predictions[i])}{sure}" + (" ✗" if wrong else "")
+            if len(text) > 6 * panel_size + 4:  # keep long names inside the panel's width
+                text = text.replace(" / ", " /\n", 1)
+            ax.set_title(text,
                          fontsize=9, color=MISTAKE_COLOUR if wrong else "black")
             if wrong:
                 for spine in ax.spines.values():

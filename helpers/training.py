@@ -81,6 +81,55 @@ def image_batches(x, y, batch_size: int, shuffle: bool = False, seed: int = 0):
             .prefetch(tf.data.AUTOTUNE))
 
 
+def save_trained(name: str, model, history) -> Path:
+    """Save ``model`` as ``<name>.keras`` and its history as ``<name>_history.json``.
+
+    ``history``: a Keras ``History``, its ``.history`` dict or a
+    :class:`TrainingRecord`. Goes to :func:`helpers.artifacts_dir` (per profile,
+    outside the repository) for later notebooks; returns that folder.
+    """
+    from .runtime import artifacts_dir
+
+    _check_name(name)
+    folder = artifacts_dir()
+    model.save(folder / f"{name}.keras")
+    values = history.to_dict() if isinstance(history, TrainingRecord) else dict(getattr(history, "history", history))
+    (folder / f"{name}_history.json").write_text(json.dumps(values, indent=1))
+    return folder
+
+
+def load_or_train(name: str, train):
+    """Load what :func:`save_trained` saved under ``name``, else call ``train()`` and say so.
+
+    ``train`` takes no arguments and returns ``(model, history)``. Returns
+    ``(model, history, loaded)``: the history as a dict, or a
+    :class:`TrainingRecord` when it was one; ``loaded`` tells which path ran.
+    """
+    import keras
+
+    from .runtime import active_profile, artifacts_dir
+
+    _check_name(name)
+    folder = artifacts_dir()
+    model_path, history_path = folder / f"{name}.keras", folder / f"{name}_history.json"
+    if model_path.exists() and history_path.exists():
+        values = json.loads(history_path.read_text())
+        history = TrainingRecord.from_dict(values) if "eval_iterations" in values else values
+        print(f"{name}: loaded the model and history saved in {folder}")
+        return keras.models.load_model(model_path), history, True
+    print(f"{name}: nothing saved in {folder} yet (run its notebook first to reuse its model); "
+          f"training one now at the '{active_profile()}' profile's size")
+    model, history = train()
+    if not isinstance(history, TrainingRecord):
+        history = dict(getattr(history, "history", history))
+    return model, history, False
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not name or "/" in name or "\\" in name:
+        raise ValueError(f"name must be a plain file-name stem such as 'lenet5_mnist', got {name!r}.")
+
+
 def compiled_predictor(model):
     """A compiled ``model(x, training=False)``: the fast way to predict in a loop."""
     import tensorflow as tf

@@ -231,3 +231,11 @@ def test_sample_images_need_no_download():
     np.testing.assert_allclose(images["flower"], grey, atol=1e-6)
     with pytest.raises(ValueError, match="downscale must be a positive integer"):
         helpers.sample_images(downscale=0)
+
+
+def test_standin_caps_profile_sizes_but_not_explicit_ones(empty_keras_home, monkeypatch, capsys):
+    monkeypatch.setenv("CNN_PROFILE", "quick")  # asks for 12,000 MNIST training images
+    ds = helpers.load_dataset("mnist", allow_standin=True)
+    assert len(ds.x_train) < 12_000 and "using all of them" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="train_size=12000 is larger than the"):
+        helpers.load_dataset("mnist", train_size=12_000, allow_standin=True)

@@ -1,0 +1,234 @@
+"""Evaluating a trained classifier: what it got wrong, how sure it was, what it looks at.
+
+Metrics come from scikit-learn (``confusion_matrix``, ``classification_report``):
+well-tested code for numbers that are easy to get subtly wrong by hand. Every
+plot returns its Figure; every selection returns indices a test can check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from .plots import OKABE_ITO, _check_classes, as_label_vector, plot_image_grid, plot_panels
+
+
+def class_probabilities(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Predicted class probabilities (N, classes); applies softmax when the model outputs logits."""
+    import keras
+
+    outputs = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
+    last = model.layers[-1]
+    if getattr(last, "activation", None) is keras.activations.softmax:
+        return outputs
+    shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _check_predictions(y_true, probabilities, class_names=None):
+    y_true = as_label_vector(y_true, "y_true")
+    probabilities = np.asarray(probabilities, dtype=float)
+    if probabilities.ndim != 2 or len(probabilities) != len(y_true):
+        raise ValueError(f"probabilities must be shaped (N, classes) with N = len(y_true) = "
+                         f"{len(y_true)}, got {probabilities.shape}.")
+    if class_names is not None:
+        if probabilities.shape[1] != len(class_names):
+            raise ValueError(f"probabilities has {probabilities.shape[1]} columns for "
+                             f"{len(class_names)} class names.")
+        _check_classes(y_true, class_names, "y_true")
+    return y_true, probabilities
+
+
+def _check_label_pair(y_true, y_pred, class_names):
+    y_true, y_pred = as_label_vector(y_true, "y_true"), as_label_vector(y_pred, "y_pred")
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}.")
+    _check_classes(y_true, class_names, "y_true")
+    _check_classes(y_pred, class_names, "y_pred")
+    return y_true, y_pred
+
+
+def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str], title: str | None = None) -> Figure:
+    """Counts and row-normalised confusion matrices side by side (rows: actual, columns: predicted)."""
+    from sklearn.metrics import confusion_matrix
+
+    y_true, y_pred = _check_label_pair(y_true, y_pred, class_names)
+    counts = confusion_matrix(y_true, y_pred, labels=np.arange(len(class_names)))
+    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    fig, axes = plt.subplots(1, 2, figsize=(14, 6))
+    for ax, matrix, what, fmt in ((axes[0], counts, "counts", "d"),
+                                  (axes[1], rates, "share of each actual class", ".2f")):
+        image = ax.imshow(matrix, cmap="viridis")
+        fig.colorbar(image, ax=ax, fraction=0.046)
+        threshold = matrix.max() / 2
+        for i in range(len(class_names)):
+            for j in range(len(class_names)):
+                ax.text(j, i, format(matrix[i, j], fmt), ha="center", va="center", fontsize=7,
+                        color="black" if matrix[i, j] > threshold else "white")
+        ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right", fontsize=8)
+        ax.set_yticks(range(len(class_names)), class_names, fontsize=8)
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("actual class")
+        ax.set_title(f"Confusion matrix ({what})")
+    fig.suptitle(title or f"{len(y_true):,} test images, accuracy {np.mean(y_true == y_pred):.1%}")
+    fig.tight_layout()
+    return fig
+
+
+def classification_table(y_true, y_pred, class_names: Sequence[str]) -> tuple[str, dict]:
+    """scikit-learn's per-class precision, recall, F1 and support: (printable text, dict)."""
+    from sklearn.metrics import classification_report
+
+    y_true, y_pred = _check_label_pair(y_true, y_pred, class_names)
+    kwargs = dict(labels=np.arange(len(class_names)), target_names=list(class_names), zero_division=0)
+    return (classification_report(y_true, y_pred, digits=3, **kwargs),
+            classification_report(y_true, y_pred, output_dict=True, **kwargs))
+
+
+def plot_precision_recall_f1(report: dict, class_names: Sequence[str], title: str | None = None) -> Figure:
+    """Grouped bars of precision, recall and F1 per class, from :func:`classification_table`'s dict."""
+    missing = [name for name in class_names if name not in report]
+    if missing:
+        raise ValueError(f"report has no rows for {missing}; pass classification_table(...)[1].")
+    fig, ax = plt.subplots(figsize=(12, 4))
+    positions = np.arange(len(class_names))
+    for k, (metric, hatch) in enumerate((("precision", ""), ("recall", "//"), ("f1-score", ".."))):
+        values = [report[name][metric] for name in class_names]
+        ax.bar(positions + (k - 1) * 0.27, values, 0.27, label=metric, color=OKABE_ITO[k],
+               hatch=hatch, edgecolor="white")
+    ax.axhline(report["macro avg"]["f1-score"], color="black", linestyle="--", linewidth=1,
+               label=f"macro-average F1 {report['macro avg']['f1-score']:.3f}")
+    ax.set_xticks(positions, class_names, rotation=30, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("class")
+    ax.set_ylabel("score")
+    ax.set_title(title or "Precision, recall and F1 per class", loc="left")
+    ax.legend(fontsize=8, ncols=4, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def most_confident_mistakes(y_true, probabilities, k: int = 12) -> np.ndarray:
+    """Indices of up to ``k`` wrong predictions, the most confident (highest probability) first."""
+    y_true, probabilities = _check_predictions(y_true, probabilities)
+    _check_count("k", k)
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != y_true)
+    confidence = probabilities[wrong, predicted[wrong]]
+    return wrong[np.argsort(-confidence, kind="stable")][:k]
+
+
+def most_confused_pairs(y_true, y_pred, class_names: Sequence[str], k: int = 5) -> list[tuple[int, int, int]]:
+    """Up to ``k`` (actual, predicted, count) pairs of different classes, most frequent first."""
+    y_true, y_pred = _check_label_pair(y_true, y_pred, class_names)
+    _check_count("k", k)
+    pairs, counts = np.unique(np.stack([y_true, y_pred], axis=1)[y_true != y_pred], axis=0,
+                              return_counts=True)
+    order = np.argsort(-counts, kind="stable")[:k]
+    return [(int(pairs[i, 0]), int(pairs[i, 1]), int(counts[i])) for i in order]
+
+
+def plot_predictions(images, y_true, probabilities, class_names: Sequence[str], indices=None,
+                     ncols: int = 6, title: str | None = None) -> Figure:
+    """Images titled "actual / predicted" with the predicted class's probability; mistakes marked."""
+    y_true, probabilities = _check_predictions(y_true, probabilities, class_names)
+    if len(images) != len(y_true):
+        raise ValueError(f"images and y_true must have the same length, got {len(images)} and {len(y_true)}.")
+    indices = np.arange(min(len(y_true), 12)) if indices is None else np.asarray(indices, dtype=int)
+    if len(indices) == 0:
+        raise ValueError("indices is empty: nothing to show.")
+    predicted = probabilities.argmax(axis=1)
+    return plot_image_grid(np.asarray(images)[indices], y_true[indices], class_names, ncols=ncols,
+                           predictions=predicted[indices],
+                           confidences=probabilities[indices, predicted[indices]],
+                           title=title, panel_size=1.9)
+
+
+def plot_confidence(y_true, probabilities, bins: int = 10, title: str | None = None) -> Figure:
+    """How sure the model is when right and when wrong, and a reliability diagram.
+
+    Left: histograms of the predicted class's probability for right (solid) and
+    wrong (hatched) answers. Right: accuracy per confidence bin against the
+    diagonal a perfectly calibrated model would follow.
+    """
+    y_true, probabilities = _check_predictions(y_true, probabilities)
+    _check_count("bins", bins)
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == y_true
+    edges = np.linspace(0, 1, bins + 1)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.hist(confidence[correct], bins=edges, color=OKABE_ITO[0], label=f"right ({correct.sum():,})")
+    left.hist(confidence[~correct], bins=edges, color=OKABE_ITO[3], alpha=0.8, hatch="//",
+              edgecolor="white", label=f"wrong ({(~correct).sum():,})")
+    left.set_xlabel("probability of the predicted class")
+    left.set_ylabel("number of test images")
+    left.set_title("Confidence of right and wrong answers")
+    left.legend()
+    which = np.clip(np.digitize(confidence, edges) - 1, 0, bins - 1)
+    filled = [b for b in range(bins) if np.any(which == b)]
+    accuracy = [correct[which == b].mean() for b in filled]
+    mean_confidence = [confidence[which == b].mean() for b in filled]
+    right.plot([0, 1], [0, 1], "--", color="grey", label="perfectly calibrated")
+    right.plot(mean_confidence, accuracy, "o-", color=OKABE_ITO[0], label="this model")
+    right.set_xlabel("mean confidence in bin")
+    right.set_ylabel("accuracy in bin")
+    right.set_title("Reliability diagram")
+    right.legend()
+    fig.suptitle(title or "Confidence")
+    fig.tight_layout()
+    return fig
+
+
+def plot_filters(layer, title: str | None = None) -> Figure:
+    """The kernels of a Conv2D layer, one panel per filter (grey for 1 input channel, RGB for 3)."""
+    kernels = _conv_kernels(layer)
+    kh, kw, c_in, c_out = kernels.shape
+    panels = []
+    for f in range(c_out):
+        kernel = kernels[:, :, :, f]
+        kernel = (kernel - kernel.min()) / max(np.ptp(kernel), 1e-12)  # each filter to [0, 1]
+        panels.append(kernel[:, :, 0] if c_in != 3 else kernel)
+    return plot_panels(panels, [f"filter {f}" for f in range(c_out)], ncols=min(8, c_out),
+                       panel_size=1.5, title=title or f"{layer.name}: {c_out} learned {kh}×{kw} filters"
+                       + ("" if c_in in (1, 3) else f" (input channel 0 of {c_in})"))
+
+
+def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8) -> list[Figure]:
+    """For one input image, the first ``max_maps`` feature maps of every Conv2D layer: one Figure each."""
+    import keras
+
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    if not convs:
+        raise ValueError("model has no Conv2D layer to show feature maps of.")
+    _check_count("max_maps", max_maps)
+    image = np.asarray(image, dtype=np.float32)
+    expected = tuple(model.inputs[0].shape[1:])
+    if image.shape != expected:
+        raise ValueError(f"image must have the model's input shape {expected}, got {image.shape}.")
+    probe = keras.Model(model.inputs, [layer.output for layer in convs])
+    outputs = probe(image[None], training=False)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    figures = []
+    for layer, maps in zip(convs, outputs):
+        maps = np.asarray(maps)[0]
+        shown = min(max_maps, maps.shape[-1])
+        figures.append(plot_panels([maps[:, :, c] for c in range(shown)],
+                                   [f"map {c}" for c in range(shown)], ncols=shown, panel_size=1.6,
+                                   title=f"{layer.name}: {shown} of {maps.shape[-1]} feature maps"))
+    return figures
+
+
+def _conv_kernels(layer) -> np.ndarray:
+    import keras
+
+    if not isinstance(layer, keras.layers.Conv2D):
+        raise TypeError(f"layer must be a keras Conv2D layer, got {type(layer).__name__}.")
+    return np.asarray(layer.get_weights()[0])
+
+
+def _check_count(argument: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{argument} must be a positive integer, got {value!r}.")

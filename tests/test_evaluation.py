@@ -1,0 +1,137 @@
+import keras
+import matplotlib
+import numpy as np
+import pytest
+
+import helpers
+from helpers import evaluation
+
+matplotlib.use("Agg")
+NAMES = ("cat", "dog", "fox")
+Y_TRUE = np.array([0, 0, 1, 1, 2, 2, 2])
+PROBS = np.array([
+    [0.9, 0.05, 0.05],   # right
+    [0.2, 0.7, 0.1],     # wrong: dog, 0.7
+    [0.1, 0.8, 0.1],     # right
+    [0.05, 0.05, 0.9],   # wrong: fox, 0.9  <- most confident mistake
+    [0.1, 0.1, 0.8],     # right
+    [0.3, 0.6, 0.1],     # wrong: dog, 0.6
+    [0.2, 0.2, 0.6],     # right
+])
+Y_PRED = PROBS.argmax(axis=1)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    matplotlib.pyplot.close("all")
+
+
+def test_confusion_matrix_figure_holds_the_counts():
+    fig = evaluation.plot_confusion_matrix(Y_TRUE, Y_PRED, NAMES)
+    counts_ax, rates_ax = fig.axes[0], fig.axes[1]  # the colour bars come after both
+    expected = np.array([[1, 1, 0], [0, 1, 1], [0, 1, 2]])
+    np.testing.assert_array_equal(counts_ax.images[0].get_array(), expected)
+    assert [t.get_text() for t in counts_ax.texts] == [str(v) for v in expected.ravel()]
+    np.testing.assert_allclose(rates_ax.images[0].get_array().sum(axis=1), 1)
+    assert [t.get_text() for t in counts_ax.get_xticklabels()] == list(NAMES)
+    assert counts_ax.get_xlabel() == "predicted class" and counts_ax.get_ylabel() == "actual class"
+
+
+def test_most_confident_mistakes_come_first():
+    np.testing.assert_array_equal(evaluation.most_confident_mistakes(Y_TRUE, PROBS, k=5), [3, 1, 5])
+    np.testing.assert_array_equal(evaluation.most_confident_mistakes(Y_TRUE, PROBS, k=1), [3])
+
+
+def test_most_confused_pairs_are_counted_and_sorted():
+    y_true = np.array([0, 0, 0, 1, 1, 2])
+    y_pred = np.array([1, 1, 2, 1, 0, 2])
+    assert evaluation.most_confused_pairs(y_true, y_pred, NAMES, k=5) == [(0, 1, 2), (0, 2, 1), (1, 0, 1)]
+
+
+def test_classification_table_and_bars():
+    text, report = evaluation.classification_table(Y_TRUE, Y_PRED, NAMES)
+    assert "precision" in text and report["cat"]["recall"] == 0.5 and report["fox"]["precision"] == 2 / 3
+    fig = evaluation.plot_precision_recall_f1(report, NAMES)
+    heights = [round(p.get_height(), 3) for p in fig.axes[0].patches]
+    assert heights[:3] == [1.0, 0.333, 0.667]  # precision of cat, dog, fox
+    with pytest.raises(ValueError, match=r"report has no rows for \['wolf'\]"):
+        evaluation.plot_precision_recall_f1(report, ("cat", "wolf"))
+
+
+def test_prediction_grid_titles_show_confidence_and_mistakes():
+    images = np.zeros((7, 4, 4))
+    fig = evaluation.plot_predictions(images, Y_TRUE, PROBS, NAMES, indices=[0, 3])
+    titles = [ax.get_title().replace("\n", " ") for ax in fig.axes if ax.images]
+    assert titles == ["cat / cat 90%", "dog / fox 90% ✗"]
+
+
+def test_confidence_plot_splits_right_and_wrong():
+    fig = evaluation.plot_confidence(Y_TRUE, PROBS, bins=10)
+    hist_ax = fig.axes[0]
+    labels = [t.get_text() for t in hist_ax.get_legend().get_texts()]
+    assert labels == ["right (4)", "wrong (3)"]
+
+
+def test_filters_one_panel_per_filter():
+    layer = keras.layers.Conv2D(5, 3)
+    layer.build((None, 8, 8, 3))
+    fig = evaluation.plot_filters(layer)
+    assert len([ax for ax in fig.axes if ax.images]) == 5
+    assert fig.axes[0].images[0].get_array().shape == (3, 3, 3)
+    with pytest.raises(TypeError, match="layer must be a keras Conv2D layer"):
+        evaluation.plot_filters(keras.layers.Dense(3))
+
+
+def test_feature_maps_one_figure_per_conv_layer():
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3), keras.layers.MaxPooling2D(),
+                              keras.layers.Conv2D(2, 3)])
+    figures = evaluation.plot_feature_maps(model, np.ones((8, 8, 1)), max_maps=3)
+    assert [len([ax for ax in f.axes if ax.images]) for f in figures] == [3, 2]
+    with pytest.raises(ValueError, match=r"image must have the model's input shape \(8, 8, 1\)"):
+        evaluation.plot_feature_maps(model, np.ones((8, 8)))
+
+
+def test_class_probabilities_softmaxes_logits_only():
+    logits = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+    probs = evaluation.class_probabilities(logits, np.ones((4, 2)))
+    np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-9)
+    softmax = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, activation="softmax")])
+    np.testing.assert_allclose(evaluation.class_probabilities(softmax, np.ones((1, 2))),
+                               softmax.predict(np.ones((1, 2)), verbose=0), atol=1e-6)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: evaluation.plot_confusion_matrix(Y_TRUE, Y_PRED[:-1], NAMES), "y_true and y_pred must have the same length"),
+    (lambda: evaluation.plot_confusion_matrix(Y_TRUE, Y_PRED, NAMES[:2]), r"y_true must lie in 0\.\.1"),
+    (lambda: evaluation.most_confused_pairs(Y_TRUE, Y_PRED + 1, NAMES), r"y_pred must lie in 0\.\.2"),
+    (lambda: evaluation.most_confident_mistakes(Y_TRUE, PROBS[:3]), r"probabilities must be shaped \(N, classes\)"),
+    (lambda: evaluation.most_confident_mistakes(Y_TRUE, PROBS, k=0), "k must be a positive integer"),
+    (lambda: evaluation.plot_predictions(np.zeros((6, 4, 4)), Y_TRUE, PROBS, NAMES), "images and y_true must have the same length"),
+    (lambda: evaluation.plot_predictions(np.zeros((7, 4, 4)), Y_TRUE, PROBS, NAMES[:2]), "probabilities has 3 columns for 2 class names"),
+])
+def test_bad_input_is_rejected(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_save_and_load_or_train(monkeypatch, tmp_path):
+    monkeypatch.setenv("CNN_ARTIFACTS_DIR", str(tmp_path))
+    calls = []
+
+    def train():
+        calls.append(1)
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, activation="softmax")])
+        return model, {"loss": [1.0, 0.5]}
+
+    model, history, loaded = helpers.load_or_train("tiny", train)
+    assert not loaded and calls == [1] and history == {"loss": [1.0, 0.5]}
+    helpers.save_trained("tiny", model, history)
+    again, history_again, loaded_again = helpers.load_or_train("tiny", train)
+    assert loaded_again and calls == [1] and history_again == history
+    np.testing.assert_allclose(again.predict(np.ones((1, 2)), verbose=0), model.predict(np.ones((1, 2)), verbose=0))
+    record = helpers.TrainingRecord(iterations=[1], train_loss=[0.1], train_accuracy=[0.9])
+    helpers.save_trained("tiny_record", model, record)
+    assert helpers.load_or_train("tiny_record", train)[1] == record
+    with pytest.raises(ValueError, match="name must be a plain file-name stem"):
+        helpers.save_trained("../escape", model, history)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+import weakref
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -130,11 +131,19 @@ def _check_name(name: str) -> None:
         raise ValueError(f"name must be a plain file-name stem such as 'lenet5_mnist', got {name!r}.")
 
 
+_PREDICTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def compiled_predictor(model):
-    """A compiled ``model(x, training=False)``: the fast way to predict in a loop."""
+    """A compiled ``model(x, training=False)``: the fast way to predict in a loop.
+
+    Cached per model, so later loops over the same model do not trace it again.
+    """
     import tensorflow as tf
 
-    return tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    if model not in _PREDICTORS:
+        _PREDICTORS[model] = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    return _PREDICTORS[model]
 
 
 def train_on_batches(

@@ -22,9 +22,8 @@ def code_cells(nb):
     return [c for c in nb["cells"] if c["cell_type"] == "code"]
 
 
-def test_the_series_is_there():
-    assert [p.name[:3] for p in NOTEBOOKS] == sorted({p.name[:3] for p in NOTEBOOKS})
-    assert NOTEBOOKS, "no notebooks found"
+def test_the_series_is_there_in_order():
+    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

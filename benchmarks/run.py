@@ -94,7 +94,7 @@ def bench_import() -> dict:
 THROUGHPUT_CODE = """
 import json, time, numpy as np, keras, tensorflow as tf, helpers
 from helpers import standins
-helpers.setup(0)
+helpers.setup(0, helpers.resolve_profile("smoke"))
 name, style, batch, n, epochs, policy = {args}
 if policy:
     keras.mixed_precision.set_global_policy(policy)
@@ -125,9 +125,11 @@ def bench_throughput(quick: bool) -> dict:
     results = {}
     for name, n in sizes.items():
         row = {}
-        row["recipe_b32"] = in_subprocess(THROUGHPUT_CODE.format(args=(name, "recipe", 32, n, epochs, None)))["images_per_s"]
+        row["recipe_b32"] = in_subprocess(
+            THROUGHPUT_CODE.format(args=(name, "recipe", 32, n, epochs, None)))["images_per_s"]
         for batch in (32, 128, 256):
-            row[f"ours_b{batch}"] = in_subprocess(THROUGHPUT_CODE.format(args=(name, "ours", batch, n, epochs, None)))["images_per_s"]
+            row[f"ours_b{batch}"] = in_subprocess(
+                THROUGHPUT_CODE.format(args=(name, "ours", batch, n, epochs, None)))["images_per_s"]
         if cpu_has_native_bf16() and name == "batchnorm_cnn":
             row["ours_b128_bf16"] = in_subprocess(
                 THROUGHPUT_CODE.format(args=(name, "ours", 128, n, epochs, "mixed_bfloat16")))["images_per_s"]
@@ -143,7 +145,7 @@ def bench_throughput(quick: bool) -> dict:
 
 LOOP_CODE = """
 import json, time, numpy as np, keras, helpers
-helpers.setup(98)
+helpers.setup(98, helpers.resolve_profile("smoke"))
 rng = np.random.default_rng(0)
 x_train = rng.random((60000, 32, 32, 1), dtype=np.float32)
 y_train = rng.integers(0, 10, 60000).astype(np.uint8)
@@ -193,8 +195,9 @@ def bench_loop() -> dict:
 FASHION_CODE = """
 import json, time, numpy as np, keras, helpers
 seed = {seed}
-helpers.setup(seed)
-ds = helpers.load_dataset("fashion_mnist", train_size=None, test_size=None, allow_standin=False)
+profile = helpers.resolve_profile("full", allow_standin=False)
+helpers.setup(seed, profile)
+ds = helpers.load_dataset("fashion_mnist", profile)
 pad = lambda a: np.pad(a, ((0, 0), (2, 2), (2, 2)))[..., None]          # uint8 (N, 32, 32, 1)
 x, y, x_test, y_test = pad(ds.x_train), ds.y_train, pad(ds.x_test).astype("float32") / 255.0, ds.y_test
 # Model selection on a validation split carved from the training set, never the test set.
@@ -334,8 +337,9 @@ def markdown(results: dict) -> str:
         lines.append(f"| … same batch 32, float32 `tf.data` only | {row_data['recipe_b32']:.0f} | "
                      f"{row_data['ours_b32']:.0f} | {row_data['ratio_b32']:.2f}× | | |")
         if "ours_b128_bf16" in row_data:
+            bf16 = row_data["ours_b128_bf16"]
             lines.append(f"| … batch 128, mixed bfloat16 | {row_data['recipe_b32']:.0f} | "
-                         f"{row_data['ours_b128_bf16']:.0f} | {row_data['ours_b128_bf16'] / row_data['recipe_b32']:.2f}× | | |")
+                         f"{bf16:.0f} | {bf16 / row_data['recipe_b32']:.2f}× | | |")
     if "loop" in results:
         lp = results["loop"]
         row("300-iteration `train_on_batch` loop, evaluating every 5 (s)", f"{lp['recipe']['total_s']:.1f}",
@@ -351,7 +355,8 @@ def markdown(results: dict) -> str:
         else:
             lines.append(f"| LeNet-5 on Fashion-MNIST, test accuracy after 300 iterations (median of 3 seeds) | | "
                          f"{f['after_300']:.3f} | | | |")
-            row("… best within 45 s of training (`fit`, `tf.data`, batch 128; chosen on a validation split)", "", f"{f['best_45s']:.3f}", "",
+            row("… best within 45 s of training (`fit`, `tf.data`, batch 128; chosen on a validation split)", "",
+                f"{f['best_45s']:.3f}", "",
                 f"≥ {TARGETS['fashion_accuracy_45s']}", f["best_45s"] >= TARGETS["fashion_accuracy_45s"])
             lines.append(f"| … best within 60 s of training | | {f['best_60s']:.3f} | | | |")
     if "memory" in results:

@@ -1,20 +1,32 @@
-"""Plumbing for the CNN teaching notebooks: profiles, data, plots, widgets, models.
+"""Plumbing for the CNN teaching notebooks: profiles, data, recipes, plots, widgets, models.
 
 What a notebook teaches is written out in the notebook; this package holds what
-several notebooks share. ``import helpers`` and call the names below.
+several notebooks share. ``import helpers`` and call the names below; the
+modules (``helpers.checks``, ``helpers.ops``, ``helpers.evaluation``, ...) hold
+the rest.
 """
 
-from . import evaluation, models, ops, training
+from .runtime import quiet_tensorflow_startup
+
+quiet_tensorflow_startup()  # before anything below imports TensorFlow  # noqa: E402
+
+from . import artifacts, checks, evaluation, models, ops, recipes, training
+from .artifacts import ArtifactError
 from .data import (
     DATASETS,
+    REGISTRY,
     Dataset,
+    DatasetInfo,
     DatasetUnavailableError,
+    dataset_info,
     expected_files,
+    image_batches,
     is_cached,
     keras_cache_dir,
     load_dataset,
     sample_images,
     stratified_subset,
+    validation_split,
 )
 from .plots import (
     OKABE_ITO,
@@ -25,16 +37,18 @@ from .plots import (
     plot_learning_curves,
     plot_panels,
 )
-from .runtime import PROFILES, active_profile, artifacts_dir, by_profile, environment_report, setup
-from .training import TrainingRecord, image_batches, load_or_train, save_trained, train_on_batches
+from .recipes import load_or_train, save_trained
+from .runtime import PROFILE_NAMES, Profile, artifacts_dir, resolve_profile, setup
+from .training import TrainingRecord, train_on_batches
 from .widgets import convolution_explorer, image_browser, show_class_example, widget_frontend_available
 
 __all__ = [
-    "models", "ops", "training", "plot_learning_curves", "TrainingRecord", "train_on_batches", "image_batches", "evaluation", "load_or_train",
-    "save_trained",
-    "DATASETS", "Dataset", "DatasetUnavailableError", "OKABE_ITO", "PROFILES",
-    "active_profile", "artifacts_dir", "by_profile", "environment_report",
-    "examples_per_class", "expected_files", "image_browser", "is_cached", "keras_cache_dir",
-    "load_dataset", "plot_channel_histograms", "plot_class_distribution", "plot_image_grid",
-    "plot_panels", "sample_images", "setup", "show_class_example", "convolution_explorer", "stratified_subset", "widget_frontend_available",
+    "DATASETS", "OKABE_ITO", "PROFILE_NAMES", "REGISTRY",
+    "ArtifactError", "Dataset", "DatasetInfo", "DatasetUnavailableError", "Profile", "TrainingRecord",
+    "artifacts", "checks", "evaluation", "models", "ops", "recipes", "training",
+    "artifacts_dir", "convolution_explorer", "dataset_info", "examples_per_class", "expected_files",
+    "image_batches", "image_browser", "is_cached", "keras_cache_dir", "load_dataset", "load_or_train",
+    "plot_channel_histograms", "plot_class_distribution", "plot_image_grid", "plot_learning_curves",
+    "plot_panels", "resolve_profile", "sample_images", "save_trained", "setup", "show_class_example",
+    "stratified_subset", "train_on_batches", "validation_split", "widget_frontend_available",
 ]

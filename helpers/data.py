@@ -1,4 +1,8 @@
-"""MNIST, Fashion-MNIST and CIFAR-10 through ``keras.datasets``, offline-aware.
+"""MNIST, Fashion-MNIST and CIFAR-10 through ``keras.datasets``, offline-aware, from one registry.
+
+Everything the series knows about a dataset is one :class:`DatasetInfo` record
+in :data:`REGISTRY`: class names, real sizes, sizes per profile, cache files,
+shapes and its stand-in. Adding a dataset means adding one record.
 
 Where the data comes from, in order:
 
@@ -6,8 +10,8 @@ Where the data comes from, in order:
    real loader runs and finds its files;
 2. Fashion-MNIST only: Debian's ``dataset-fashion-mnist`` package, copied into
    the Keras cache so the real loader reads it;
-3. the ``smoke`` profile, or ``allow_standin=True`` / ``CNN_ALLOW_STANDIN=1``:
-   an announced stand-in (see :mod:`helpers.standins`), never a download;
+3. when the profile allows it (``smoke``, or an explicit opt-in): an announced
+   stand-in (see :mod:`helpers.standins`), never a download;
 4. otherwise a download through the real loader; if it fails,
    :class:`DatasetUnavailableError` says what failed, where the files are
    expected and how to run offline.
@@ -18,43 +22,17 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import standins
-from .runtime import active_profile
+from . import checks, standins
+from .runtime import PROFILE_NAMES, STANDIN_VARIABLE, Profile
 
-STANDIN_VARIABLE = "CNN_ALLOW_STANDIN"
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-DOWNLOAD_TIMEOUT_S = 20  # per network operation: an unreachable host fails in seconds
-
-CLASS_NAMES = {
-    "mnist": standins.DIGIT_CLASS_NAMES,
-    "fashion_mnist": (
-        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-    ),
-    "cifar10": (
-        "airplane", "automobile", "bird", "cat", "deer",
-        "dog", "frog", "horse", "ship", "truck",
-    ),
-}  # fmt: skip
-DATASETS = tuple(CLASS_NAMES)
-_FASHION_FILES = (
-    "train-labels-idx1-ubyte.gz",
-    "train-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-)
-# (train, test) sizes per profile; None keeps the whole split.
-PROFILE_SIZES = {
-    "full": {name: (None, None) for name in DATASETS},
-    "quick": {"mnist": (12_000, 2_000), "fashion_mnist": (12_000, 2_000), "cifar10": (10_000, 2_000)},
-    "smoke": {"mnist": (1_000, 300), "fashion_mnist": (1_000, 300), "cifar10": (2_000, 500)},
-}
-_REAL_SIZES = {"mnist": (60_000, 10_000), "fashion_mnist": (60_000, 10_000), "cifar10": (50_000, 10_000)}
+DOWNLOAD_TIMEOUT_S = 8  # per network operation: an unreachable host fails within seconds
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -62,8 +40,103 @@ class DatasetUnavailableError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class DatasetInfo:
+    """Everything the series knows about one dataset.
+
+    ``profile_sizes`` maps a profile name to its (train, test) sizes, ``None``
+    meaning the whole split; ``cache_files`` are relative to the Keras cache
+    folder; ``make_standin(train_size, test_size)`` returns
+    ``(x_train, y_train, x_test, y_test, class_names, description)``.
+    """
+
+    name: str
+    title: str
+    class_names: tuple[str, ...]
+    image_shape: tuple[int, ...]
+    label_shape: tuple[int, ...]
+    real_sizes: tuple[int, int]
+    profile_sizes: Mapping[str, tuple[int | None, int | None]]
+    cache_files: tuple[str, ...]
+    download: str
+    make_standin: Callable[[int | None, int | None], tuple]
+    debian_folder: Path | None = None
+
+    def sizes(self, profile: Profile) -> tuple[int | None, int | None]:
+        """(train, test) sizes that ``profile`` uses for this dataset."""
+        return self.profile_sizes[profile.name]
+
+
+def _shapes_standin(name: str, image_size: int, channels: int, label_shape: tuple[int, ...],
+                    real_sizes: tuple[int, int]):
+    def make(train_size: int | None, test_size: int | None) -> tuple:
+        train_size, test_size = train_size or real_sizes[0], test_size or real_sizes[1]
+        x_train, y_train = standins.make_shapes(train_size, image_size, channels, seed=1)
+        x_test, y_test = standins.make_shapes(test_size, image_size, channels, seed=2)
+        y_train, y_test = y_train.reshape(-1, *label_shape), y_test.reshape(-1, *label_shape)
+        description = (f"stand-in for {name}: generated shapes and textures, "
+                       f"{image_size}×{image_size}×{channels}, 10 classes of its own "
+                       f"({', '.join(standins.SHAPE_CLASS_NAMES)})")
+        return x_train, y_train, x_test, y_test, standins.SHAPE_CLASS_NAMES, description
+    return make
+
+
+def _digits_standin(train_size: int | None, test_size: int | None) -> tuple:
+    (x_train, y_train), (x_test, y_test) = standins.digits_like_mnist()
+    description = ("stand-in for MNIST: scikit-learn's 1,797 real 8×8 handwritten digits, "
+                   "rescaled to 20×20 and centred in 28×28 like MNIST")
+    return x_train, y_train, x_test, y_test, standins.DIGIT_CLASS_NAMES, description
+
+
+REGISTRY: dict[str, DatasetInfo] = {
+    info.name: info for info in (
+        DatasetInfo(
+            name="mnist", title="MNIST", class_names=standins.DIGIT_CLASS_NAMES,
+            image_shape=(28, 28), label_shape=(), real_sizes=(60_000, 10_000),
+            profile_sizes={"full": (None, None), "quick": (12_000, 2_000), "smoke": (1_000, 300)},
+            cache_files=("mnist.npz",), download="11 MB",
+            make_standin=_digits_standin,
+        ),
+        DatasetInfo(
+            name="fashion_mnist", title="Fashion-MNIST",
+            class_names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+            image_shape=(28, 28), label_shape=(), real_sizes=(60_000, 10_000),
+            profile_sizes={"full": (None, None), "quick": (12_000, 2_000), "smoke": (1_000, 300)},
+            cache_files=tuple(f"fashion-mnist/{f}" for f in (
+                "train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+                "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")),
+            download="30 MB",
+            make_standin=_shapes_standin("fashion_mnist", 28, 1, (), (60_000, 10_000)),
+            debian_folder=DEBIAN_FASHION_MNIST,
+        ),
+        DatasetInfo(
+            name="cifar10", title="CIFAR-10",
+            class_names=("airplane", "automobile", "bird", "cat", "deer",
+                         "dog", "frog", "horse", "ship", "truck"),
+            image_shape=(32, 32, 3), label_shape=(1,), real_sizes=(50_000, 10_000),
+            profile_sizes={"full": (None, None), "quick": (10_000, 2_000), "smoke": (2_000, 500)},
+            cache_files=("cifar-10-batches-py-target_archive",), download="170.5 MB (163 MiB)",
+            make_standin=_shapes_standin("cifar10", 32, 3, (1,), (50_000, 10_000)),
+        ),
+    )
+}
+DATASETS = tuple(REGISTRY)
+assert all(set(info.profile_sizes) == set(PROFILE_NAMES) for info in REGISTRY.values())
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """Return the registry record of dataset ``name`` (``"mnist"``, ``"fashion_mnist"``, ``"cifar10"``)."""
+    checks.text(name, "name")
+    return REGISTRY[checks.one_of(name, "name", DATASETS)]
+
+
+@dataclass(frozen=True)
 class Dataset:
-    """A train/test split with the real loader's shapes and dtypes, and its provenance."""
+    """Train/validation/test splits with the real loader's shapes and dtypes, and provenance.
+
+    ``x_val``/``y_val`` are ``None`` unless a validation split was asked for;
+    it is carved from the training images, which then no longer contain it.
+    """
 
     name: str
     x_train: np.ndarray
@@ -73,19 +146,19 @@ class Dataset:
     class_names: tuple[str, ...]
     source: str
     is_standin: bool
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
     def summary(self) -> str:
         """One line per split with shape and dtype, then where the data came from."""
+        splits = [("train", self.x_train, self.y_train), ("val", self.x_val, self.y_val),
+                  ("test", self.x_test, self.y_test)]
         return "\n".join(
-            [
-                f"{self.name}: {len(self.class_names)} classes"
-                + (" (STAND-IN, not the real dataset)" if self.is_standin else ""),
-                f"  x_train {self.x_train.shape} {self.x_train.dtype}   "
-                f"y_train {self.y_train.shape} {self.y_train.dtype}",
-                f"  x_test  {self.x_test.shape} {self.x_test.dtype}   "
-                f"y_test  {self.y_test.shape} {self.y_test.dtype}",
-                f"  source: {self.source}",
-            ]
+            [f"{self.name}: {len(self.class_names)} classes"
+             + (" (STAND-IN, not the real dataset)" if self.is_standin else "")]
+            + [f"  x_{split:<5} {str(x.shape):<18} {x.dtype}   y_{split:<5} {str(y.shape):<10} {y.dtype}"
+               for split, x, y in splits if x is not None]
+            + [f"  source: {self.source}"]
         )
 
 
@@ -109,13 +182,8 @@ def keras_cache_dir() -> Path:
 
 def expected_files(name: str) -> list[Path]:
     """Return the cache files whose presence lets ``keras.datasets.<name>`` load offline."""
-    _check_name(name)
     cache = keras_cache_dir()
-    if name == "mnist":
-        return [cache / "mnist.npz"]
-    if name == "fashion_mnist":
-        return [cache / "fashion-mnist" / f for f in _FASHION_FILES]
-    return [cache / "cifar-10-batches-py-target_archive"]
+    return [cache / relative for relative in dataset_info(name).cache_files]
 
 
 def is_cached(name: str) -> bool:
@@ -123,88 +191,82 @@ def is_cached(name: str) -> bool:
     return all(path.exists() for path in expected_files(name))
 
 
-def standin_allowed(allow_standin: bool | None = None) -> bool:
-    """Resolve the stand-in opt-in: the argument, else ``$CNN_ALLOW_STANDIN``, else smoke."""
-    if allow_standin is not None:
-        if not isinstance(allow_standin, bool):
-            raise TypeError(f"allow_standin must be True, False or None, got {allow_standin!r}.")
-        return allow_standin
-    if os.environ.get(STANDIN_VARIABLE, "").strip().lower() in ("1", "true", "yes"):
-        return True
-    return active_profile() == "smoke"
-
-
 def load_dataset(
     name: str,
+    profile: Profile,
     train_size: int | None | str = "profile",
     test_size: int | None | str = "profile",
+    validation_size: int | float = 0,
     seed: int = 0,
-    allow_standin: bool | None = None,
 ) -> Dataset:
     """Load ``"mnist"``, ``"fashion_mnist"`` or ``"cifar10"`` as a :class:`Dataset`.
 
     Arrays have the real loader's shapes and dtypes: uint8 images (N, 28, 28)
     or (N, 32, 32, 3), uint8 labels (N,) or, for CIFAR-10, (N, 1).
-    ``train_size``/``test_size``: ``"profile"`` (default) takes the active
-    profile's size, ``None`` the whole split, an int a seeded class-stratified
-    subset of that many images.
+    ``train_size``/``test_size``: ``"profile"`` (default) takes ``profile``'s
+    size for this dataset, ``None`` the whole split, an int a seeded
+    class-stratified subset of that many images. ``validation_size``: how many
+    of those training images (an int, or a fraction in (0, 1)) to hold out as
+    a seeded, class-stratified validation split; 0 for none.
 
     Raises:
-        ValueError: unknown ``name`` or a bad size.
+        ValueError / TypeError: a bad argument, named in the message.
         DatasetUnavailableError: no cached data, no download, no stand-in allowed.
     """
-    _check_name(name)
-    profile_train, profile_test = PROFILE_SIZES[active_profile()][name]
+    info = dataset_info(name)
+    if not isinstance(profile, Profile):
+        raise TypeError(f"profile must be a helpers.Profile (from helpers.resolve_profile), got "
+                        f"{checks.describe(profile)}.")
+    seed = checks.integer(seed, "seed", minimum=0)
+    profile_train, profile_test = info.sizes(profile)
     train_from_profile, test_from_profile = train_size == "profile", test_size == "profile"
-    train_size = profile_train if train_from_profile else train_size
-    test_size = profile_test if test_from_profile else test_size
-    _check_size("train_size", train_size)
-    _check_size("test_size", test_size)
+    train_size = _size("train_size", profile_train if train_from_profile else train_size,
+                       info.real_sizes[0])
+    test_size = _size("test_size", profile_test if test_from_profile else test_size,
+                      info.real_sizes[1])
+    _check_validation_size(validation_size)
 
-    if not is_cached(name) and name == "fashion_mnist" and DEBIAN_FASHION_MNIST.is_dir():
-        _copy_debian_fashion_mnist()
-        source_note = f" (copied from Debian's dataset-fashion-mnist, {DEBIAN_FASHION_MNIST})"
+    if not is_cached(name) and info.debian_folder is not None and info.debian_folder.is_dir():
+        _copy_from_debian(info)
+        source_note = f" (copied from Debian's dataset-fashion-mnist, {info.debian_folder})"
     else:
         source_note = ""
 
     if is_cached(name):
         (x_train, y_train), (x_test, y_test) = _keras_loader(name)()
         source = f"keras.datasets.{name} from the cache {keras_cache_dir()}{source_note}"
-        is_standin = False
-    elif standin_allowed(allow_standin):
-        (x_train, y_train), (x_test, y_test), source = _standin(name, train_size, test_size)
+        class_names, is_standin = info.class_names, False
+    elif profile.allow_standin:
+        x_train, y_train, x_test, y_test, class_names, source = info.make_standin(train_size, test_size)
         is_standin = True
         print(f"*** STAND-IN DATA *** {name} is not in {keras_cache_dir()}; no download tried.")
         print(f"*** {source}")
     else:
-        (x_train, y_train), (x_test, y_test) = _download(name)
+        (x_train, y_train), (x_test, y_test) = _download(info)
         source = f"keras.datasets.{name}, downloaded to {keras_cache_dir()}"
-        is_standin = False
+        class_names, is_standin = info.class_names, False
 
-    class_names = standins.SHAPE_CLASS_NAMES if is_standin and name != "mnist" else CLASS_NAMES[name]
     if is_standin:  # sizes the profile chose (not the caller) are capped at what the stand-in has
         train_size = _cap(train_size, len(y_train), train_from_profile, "training")
         test_size = _cap(test_size, len(y_test), test_from_profile, "test")
     x_train, y_train = _maybe_subset(x_train, y_train, train_size, seed, "train_size")
     x_test, y_test = _maybe_subset(x_test, y_test, test_size, seed + 1, "test_size")
-    return Dataset(name, x_train, y_train, x_test, y_test, tuple(class_names), source, is_standin)
+    x_val = y_val = None
+    if validation_size:
+        x_train, y_train, x_val, y_val = validation_split(x_train, y_train, validation_size, seed + 2)
+    return Dataset(name, x_train, y_train, x_test, y_test, tuple(class_names), source, is_standin,
+                   x_val, y_val)
 
 
-def stratified_subset(
-    x: np.ndarray, y: np.ndarray, size: int, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``size`` examples of ``(x, y)`` keeping the class proportions of ``y``.
+def stratified_indices(y: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """Sorted indices of ``size`` examples keeping the class proportions of labels ``y``.
 
     Each class gets its proportional share (largest remainders break ties);
-    the pick is seeded, so the same seed gives the same subset. Examples keep
-    their original order. ``y`` may be (N,) or (N, 1).
+    the pick is seeded, so the same seed gives the same subset.
     """
-    if len(x) != len(y):
-        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}.")
-    _check_size("size", size)
-    if size > len(y):
-        raise ValueError(f"size={size} is larger than the {len(y)} examples available.")
-    flat = np.asarray(y).reshape(len(y), -1)[:, 0]
+    flat = checks.labels(y, "y")
+    size = checks.positive_int(size, "size", maximum=len(flat))
+    seed = checks.integer(seed, "seed", minimum=0)
     classes, counts = np.unique(flat, return_counts=True)
     exact = counts * size / len(flat)
     share = np.floor(exact).astype(int)
@@ -216,20 +278,83 @@ def stratified_subset(
         rng.choice(np.flatnonzero(flat == label), size=k, replace=False)
         for label, k in zip(classes, share)
     ]
-    index = np.sort(np.concatenate(picked))
-    return x[index], y[index]
+    return np.sort(np.concatenate(picked))
 
 
-def _check_name(name: str) -> None:
-    if name not in DATASETS:
-        raise ValueError(f"name={name!r} is not a known dataset; expected one of {DATASETS}.")
+def stratified_subset(
+    x: np.ndarray, y: np.ndarray, size: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``size`` examples of ``(x, y)`` keeping the class proportions of ``y``.
+
+    Seeded (the same seed gives the same subset); examples keep their original
+    order. ``y`` holds class indices shaped (N,) or (N, 1).
+    """
+    x = checks.array(x, "x")
+    checks.same_length(x, "x", y, "y")
+    index = stratified_indices(y, size, seed)
+    return x[index], np.asarray(y)[index]
 
 
-def _check_size(argument: str, size: int | None) -> None:
+def validation_split(x: np.ndarray, y: np.ndarray, size: int | float, seed: int = 0
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split ``(x, y)`` into ``(x_train, y_train, x_val, y_val)``, class-stratified and seeded.
+
+    ``size``: how many examples to hold out (an int), or which fraction (a
+    float in (0, 1)). Both parts keep the original order.
+    """
+    x = checks.array(x, "x")
+    checks.same_length(x, "x", y, "y")
+    _check_validation_size(size)
+    count = size if isinstance(size, (int, np.integer)) else int(round(size * len(x)))
+    if not 1 <= count < len(x):
+        raise ValueError(f"validation size must leave examples on both sides: {size!r} of "
+                         f"{len(x):,} gives {count:,} validation examples.")
+    held_out = stratified_indices(y, count, seed)
+    keep = np.ones(len(x), dtype=bool)
+    keep[held_out] = False
+    y = np.asarray(y)
+    return x[keep], y[keep], x[held_out], y[held_out]
+
+
+def image_batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False,
+                  seed: int = 0):
+    """A ``tf.data`` pipeline of (float32 images in [0, 1], labels) batches from uint8 images.
+
+    The images stay uint8 in memory (a quarter of float32's size) and each batch
+    is converted on the fly while the previous one trains (prefetch). With
+    ``shuffle`` the order changes every epoch, seeded.
+    """
+    import tensorflow as tf
+
+    x = checks.images(x, "x", scale="uint8")
+    checks.labels(y, "y")
+    checks.same_length(x, "x", y, "y")
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    shuffle = checks.boolean(shuffle, "shuffle")
+    seed = checks.integer(seed, "seed", minimum=0)
+    batches = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        batches = batches.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return (batches.batch(batch_size)
+            .map(lambda images, labels: (tf.cast(images, tf.float32) / 255.0, labels),
+                 num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+def _check_validation_size(size) -> None:
+    if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, float, np.integer, np.floating)):
+        raise TypeError(f"validation_size must be an int (a count) or a float in (0, 1) (a "
+                        f"fraction), got {checks.describe(size)}.")
+    if isinstance(size, (int, np.integer)):
+        checks.integer(size, "validation_size", minimum=0)
+    else:
+        checks.number(size, "validation_size", 0, 1, low_open=True, high_open=True)
+
+
+def _size(argument: str, size, real: int) -> int | None:
     if size is None:
-        return
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"{argument} must be a positive integer or None, got {size!r}.")
+        return None
+    return checks.positive_int(size, argument, maximum=real)
 
 
 def _cap(size, available, from_profile, split):
@@ -243,7 +368,7 @@ def _maybe_subset(x, y, size, seed, argument):
     if size is None or size == len(y):
         return x, y
     if size > len(y):
-        raise ValueError(f"{argument}={size} is larger than the {len(y)} examples available.")
+        raise ValueError(f"{argument}={size:,} is larger than the {len(y):,} examples available.")
     return stratified_subset(x, y, size, seed)
 
 
@@ -253,57 +378,36 @@ def _keras_loader(name: str):
     return getattr(keras.datasets, name).load_data
 
 
-def _copy_debian_fashion_mnist() -> None:
-    target = keras_cache_dir() / "fashion-mnist"
-    target.mkdir(parents=True, exist_ok=True)
-    for filename in _FASHION_FILES:
-        if (DEBIAN_FASHION_MNIST / filename).exists() and not (target / filename).exists():
-            shutil.copyfile(DEBIAN_FASHION_MNIST / filename, target / filename)
+def _copy_from_debian(info: DatasetInfo) -> None:
+    for relative in info.cache_files:
+        target = keras_cache_dir() / relative
+        origin = info.debian_folder / Path(relative).name
+        if origin.exists() and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(origin, target)
 
 
-def _download(name: str):
+def _download(info: DatasetInfo):
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
     try:
-        return _keras_loader(name)()
+        return _keras_loader(info.name)()
     except Exception as error:  # noqa: BLE001 - any failure gets the same advice
-        expected = "\n  ".join(str(p) for p in expected_files(name))
-        debian = (
-            "\n- on Debian/Ubuntu, `apt-get install dataset-fashion-mnist` gives the real files"
-            if name == "fashion_mnist"
-            else ""
-        )
+        expected = "\n  ".join(str(p) for p in expected_files(info.name))
+        debian = (f"\n- on Debian/Ubuntu, `apt-get install dataset-{info.name.replace('_', '-')}` "
+                  "gives the real files" if info.debian_folder is not None else "")
         raise DatasetUnavailableError(
-            f"Could not load {name}: it is not cached and the download failed ({error}).\n"
+            f"Could not load {info.name}: it is not cached and the download ({info.download}) "
+            f"failed ({error}).\n"
             f"The real loader looks for:\n  {expected}\n"
             "To go on:\n"
             f"- connect to the internet once, or copy the files above from a machine that has them{debian}\n"
-            f"- or use the announced offline stand-in: set {STANDIN_VARIABLE}=1, or "
-            "CNN_PROFILE=smoke, or pass allow_standin=True."
+            f"- or use the announced offline stand-in: PROFILE = 'smoke' in the parameters cell, "
+            f"or set {STANDIN_VARIABLE}=1 before starting Jupyter, or "
+            "helpers.resolve_profile(PROFILE, allow_standin=True)."
         ) from error
     finally:
         socket.setdefaulttimeout(previous)
-
-
-def _standin(name: str, train_size, test_size):
-    real_train, real_test = _REAL_SIZES[name]
-    if name == "mnist":
-        train, test = standins.digits_like_mnist()
-        source = (
-            "stand-in for MNIST: scikit-learn's 1,797 real 8×8 handwritten digits, "
-            "rescaled to 20×20 and centred in 28×28 like MNIST"
-        )
-        return train, test, source
-    size, channels = (32, 3) if name == "cifar10" else (28, 1)
-    x_train, y_train = standins.make_shapes(train_size or real_train, size, channels, seed=1)
-    x_test, y_test = standins.make_shapes(test_size or real_test, size, channels, seed=2)
-    if name == "cifar10":  # CIFAR-10's loader gives labels shaped (N, 1)
-        y_train, y_test = y_train[:, None], y_test[:, None]
-    source = (
-        f"stand-in for {name}: generated shapes and textures, "
-        f"{size}×{size}×{channels}, 10 classes of its own ({', '.join(standins.SHAPE_CLASS_NAMES)})"
-    )
-    return (x_train, y_train), (x_test, y_test), source
 
 
 def sample_images(downscale: int = 4) -> dict[str, np.ndarray]:
@@ -314,9 +418,9 @@ def sample_images(downscale: int = 4) -> dict[str, np.ndarray]:
     gives 106×160) so that from-scratch code runs in a blink; grey, and in
     colour under ``"china_rgb"``/``"flower_rgb"``. ``"digit"``: a real
     handwritten 3 from scikit-learn's digits, placed in 28×28 like MNIST.
+    ``downscale`` runs from 1 to 32 (13×20 pixels).
     """
-    if isinstance(downscale, bool) or not isinstance(downscale, (int, np.integer)) or downscale < 1:
-        raise ValueError(f"downscale must be a positive integer, got {downscale!r}.")
+    downscale = checks.positive_int(downscale, "downscale", maximum=32)
     from sklearn.datasets import load_sample_images
 
     bundle = load_sample_images()

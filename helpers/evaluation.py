@@ -13,13 +13,23 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .plots import OKABE_ITO, _check_classes, as_label_vector, plot_image_grid, plot_panels
+from . import checks
+from .plots import OKABE_ITO, plot_image_grid, plot_panels
 
 
 def class_probabilities(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Predicted class probabilities (N, classes); applies softmax when the model outputs logits."""
     import keras
 
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {checks.describe(model)}.")
+    x = checks.array(x, "x")
+    x = checks.images(x, "x", scale="unit") if x.ndim >= 3 else checks.finite(x, "x")
+    expected = tuple(model.inputs[0].shape[1:])
+    if x.shape[1:] != expected:
+        raise ValueError(f"x must be shaped (N, {', '.join(map(str, expected))}) for this model, "
+                         f"got {x.shape}.")
+    batch_size = checks.positive_int(batch_size, "batch_size")
     outputs = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
     last = model.layers[-1]
     if getattr(last, "activation", None) is keras.activations.softmax:
@@ -29,25 +39,19 @@ def class_probabilities(model, x: np.ndarray, batch_size: int = 256) -> np.ndarr
 
 
 def _check_predictions(y_true, probabilities, class_names=None):
-    y_true = as_label_vector(y_true, "y_true")
-    probabilities = np.asarray(probabilities, dtype=float)
-    if probabilities.ndim != 2 or len(probabilities) != len(y_true):
-        raise ValueError(f"probabilities must be shaped (N, classes) with N = len(y_true) = "
-                         f"{len(y_true)}, got {probabilities.shape}.")
-    if class_names is not None:
-        if probabilities.shape[1] != len(class_names):
-            raise ValueError(f"probabilities has {probabilities.shape[1]} columns for "
-                             f"{len(class_names)} class names.")
-        _check_classes(y_true, class_names, "y_true")
+    y_true = checks.labels(y_true, "y_true")
+    columns = None if class_names is None else len(checks.class_names(class_names))
+    probabilities = checks.probabilities(probabilities, "probabilities", rows=len(y_true),
+                                         columns=columns)
+    checks.labels(y_true, "y_true", probabilities.shape[1])
     return y_true, probabilities
 
 
 def _check_label_pair(y_true, y_pred, class_names):
-    y_true, y_pred = as_label_vector(y_true, "y_true"), as_label_vector(y_pred, "y_pred")
-    if len(y_true) != len(y_pred):
-        raise ValueError(f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}.")
-    _check_classes(y_true, class_names, "y_true")
-    _check_classes(y_pred, class_names, "y_pred")
+    num_classes = len(checks.class_names(class_names))
+    y_true = checks.labels(y_true, "y_true", num_classes)
+    y_pred = checks.labels(y_pred, "y_pred", num_classes)
+    checks.same_length(y_true, "y_true", y_pred, "y_pred")
     return y_true, y_pred
 
 
@@ -90,6 +94,10 @@ def classification_table(y_true, y_pred, class_names: Sequence[str]) -> tuple[st
 
 def plot_precision_recall_f1(report: dict, class_names: Sequence[str], title: str | None = None) -> Figure:
     """Grouped bars of precision, recall and F1 per class, from :func:`classification_table`'s dict."""
+    if not isinstance(report, dict):
+        raise TypeError(f"report must be the dict from classification_table(...)[1], got "
+                        f"{checks.describe(report)}.")
+    class_names = checks.class_names(class_names)
     missing = [name for name in class_names if name not in report]
     if missing:
         raise ValueError(f"report has no rows for {missing}; pass classification_table(...)[1].")
@@ -114,7 +122,7 @@ def plot_precision_recall_f1(report: dict, class_names: Sequence[str], title: st
 def most_confident_mistakes(y_true, probabilities, k: int = 12) -> np.ndarray:
     """Indices of up to ``k`` wrong predictions, the most confident (highest probability) first."""
     y_true, probabilities = _check_predictions(y_true, probabilities)
-    _check_count("k", k)
+    k = checks.positive_int(k, "k")
     predicted = probabilities.argmax(axis=1)
     wrong = np.flatnonzero(predicted != y_true)
     confidence = probabilities[wrong, predicted[wrong]]
@@ -124,7 +132,7 @@ def most_confident_mistakes(y_true, probabilities, k: int = 12) -> np.ndarray:
 def most_confused_pairs(y_true, y_pred, class_names: Sequence[str], k: int = 5) -> list[tuple[int, int, int]]:
     """Up to ``k`` (actual, predicted, count) pairs of different classes, most frequent first."""
     y_true, y_pred = _check_label_pair(y_true, y_pred, class_names)
-    _check_count("k", k)
+    k = checks.positive_int(k, "k")
     pairs, counts = np.unique(np.stack([y_true, y_pred], axis=1)[y_true != y_pred], axis=0,
                               return_counts=True)
     order = np.argsort(-counts, kind="stable")[:k]
@@ -135,11 +143,18 @@ def plot_predictions(images, y_true, probabilities, class_names: Sequence[str], 
                      ncols: int = 6, title: str | None = None) -> Figure:
     """Images titled "actual / predicted" with the predicted class's probability; mistakes marked."""
     y_true, probabilities = _check_predictions(y_true, probabilities, class_names)
-    if len(images) != len(y_true):
-        raise ValueError(f"images and y_true must have the same length, got {len(images)} and {len(y_true)}.")
-    indices = np.arange(min(len(y_true), 12)) if indices is None else np.asarray(indices, dtype=int)
-    if len(indices) == 0:
-        raise ValueError("indices is empty: nothing to show.")
+    images = checks.images(images, "images")
+    checks.same_length(images, "images", y_true, "y_true")
+    ncols = checks.positive_int(ncols, "ncols")
+    if indices is None:
+        indices = np.arange(min(len(y_true), 12))
+    else:
+        indices = checks.array(indices, "indices", ndim=1)
+        if not np.issubdtype(indices.dtype, np.integer):
+            raise TypeError(f"indices must be integer positions, got dtype {indices.dtype}.")
+        if indices.min() < 0 or indices.max() >= len(y_true):
+            raise ValueError(f"indices must lie in 0..{len(y_true) - 1}, got values from "
+                             f"{indices.min()} to {indices.max()}.")
     predicted = probabilities.argmax(axis=1)
     return plot_image_grid(np.asarray(images)[indices], y_true[indices], class_names, ncols=ncols,
                            predictions=predicted[indices],
@@ -155,7 +170,7 @@ def plot_confidence(y_true, probabilities, bins: int = 10, title: str | None = N
     diagonal a perfectly calibrated model would follow.
     """
     y_true, probabilities = _check_predictions(y_true, probabilities)
-    _check_count("bins", bins)
+    bins = checks.positive_int(bins, "bins", maximum=100)
     confidence = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == y_true
     edges = np.linspace(0, 1, bins + 1)
@@ -203,7 +218,7 @@ def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8) -> list[Figur
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     if not convs:
         raise ValueError("model has no Conv2D layer to show feature maps of.")
-    _check_count("max_maps", max_maps)
+    max_maps = checks.positive_int(max_maps, "max_maps")
     image = np.asarray(image, dtype=np.float32)
     expected = tuple(model.inputs[0].shape[1:])
     if image.shape != expected:
@@ -227,8 +242,3 @@ def _conv_kernels(layer) -> np.ndarray:
     if not isinstance(layer, keras.layers.Conv2D):
         raise TypeError(f"layer must be a keras Conv2D layer, got {type(layer).__name__}.")
     return np.asarray(layer.get_weights()[0])
-
-
-def _check_count(argument: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{argument} must be a positive integer, got {value!r}.")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from . import checks
+
 
 def plain_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: int = 10) -> keras.Model:
     """The TensorFlow CNN tutorial's model: 122,570 parameters on 32×32×3, 10 classes.
@@ -44,10 +46,8 @@ def batchnorm_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: 
     less so the moving statistics catch up. Outputs probabilities (softmax).
     """
     _check_shape(input_shape, num_classes)
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
-    if not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
+    checks.number(dropout, "dropout", 0, 1, high_open=True)
+    checks.number(momentum, "momentum", 0, 1, high_open=True)
     stack = [keras.Input(shape=input_shape)]
     for filters in (32, 64, 128):
         stack += [
@@ -78,9 +78,9 @@ def lenet5(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 1
         [
             keras.Input(shape=input_shape),
             layers.Conv2D(6, 5, activation="relu", name="C1"),
-            layers.MaxPooling2D(2, strides=2, padding="same", name="S2"),
+            layers.MaxPooling2D(2, strides=2, name="S2"),
             layers.Conv2D(16, 5, activation="relu", name="C3"),
-            layers.MaxPooling2D(2, strides=2, padding="same", name="S4"),
+            layers.MaxPooling2D(2, strides=2, name="S4"),
             layers.Flatten(name="flatten"),
             layers.Dense(120, activation="relu", name="F5"),
             layers.Dense(84, activation="relu", name="F6"),
@@ -109,9 +109,9 @@ def describe_layers(model: keras.Model) -> list[tuple[str, str, tuple, int]]:
 
 
 def _check_shape(input_shape, num_classes) -> None:
-    if (not isinstance(input_shape, tuple) or len(input_shape) != 3
-            or not all(isinstance(d, int) and d > 0 for d in input_shape)):
-        raise ValueError(f"input_shape must be a tuple (height, width, channels) of positive "
-                         f"integers, got {input_shape!r}.")
-    if not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer of at least 2, got {num_classes!r}.")
+    if not isinstance(input_shape, tuple) or len(input_shape) != 3:
+        raise TypeError(f"input_shape must be a tuple (height, width, channels), got "
+                        f"{checks.describe(input_shape)}.")
+    for k, size in enumerate(input_shape):
+        checks.positive_int(size, f"input_shape[{k}]", maximum=4096)
+    checks.integer(num_classes, "num_classes", minimum=2)

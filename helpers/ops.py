@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from . import checks
+
 Padding = str | int | tuple  # "valid" | "same" | p | (ph, pw) | ((top, bottom), (left, right))
 
 KERNELS = {
@@ -28,8 +30,7 @@ KERNELS = {
 
 def kernel(name: str) -> np.ndarray:
     """Return a fresh float32 copy of the classic 3×3 kernel called ``name``."""
-    if name not in KERNELS:
-        raise ValueError(f"kernel name {name!r} is unknown; expected one of {sorted(KERNELS)}.")
+    checks.one_of(name, "name", tuple(KERNELS))
     return np.asarray(KERNELS[name], dtype=np.float32).copy()
 
 
@@ -37,7 +38,7 @@ def conv_output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
     """Output length of a convolution or pooling: ``floor((n - k + 2·padding) / stride) + 1``."""
     for argument, value, minimum in (("n", n, 1), ("k", k, 1), ("stride", stride, 1),
                                       ("padding", padding, 0)):
-        _check_int(argument, value, minimum)
+        checks.integer(value, argument, minimum=minimum)
     if k > n + 2 * padding:
         raise ValueError(f"kernel size k={k} is larger than the padded input n + 2·padding = "
                          f"{n + 2 * padding}.")
@@ -51,7 +52,7 @@ def same_padding(n: int, k: int, stride: int = 1) -> tuple[int, int]:
     split with the extra pixel, if any, after (bottom/right).
     """
     for argument, value in (("n", n), ("k", k), ("stride", stride)):
-        _check_int(argument, value, 1)
+        checks.integer(value, argument, minimum=1)
     total = max((math.ceil(n / stride) - 1) * stride + k - n, 0)
     return total // 2, total - total // 2
 
@@ -120,33 +121,23 @@ def pool2d(x, size: int | tuple[int, int] = 2, stride: int | tuple[int, int] | N
     return out[:, :, 0] if squeeze else out
 
 
-def _check_int(argument: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        qualifier = "positive" if minimum == 1 else "non-negative"
-        raise ValueError(f"{argument} must be a {qualifier} integer, got {value!r}.")
-
-
 def _pair(argument: str, value) -> tuple[int, int]:
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(pair) != 2:
         raise ValueError(f"{argument} must be an int or a pair of ints, got {value!r}.")
     for v in pair:
-        _check_int(argument, v, 1)
+        checks.integer(v, argument, minimum=1)
     return int(pair[0]), int(pair[1])
 
 
 def _check_image(x) -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim not in (2, 3):
-        raise ValueError(f"x must be an image shaped (H, W) or (H, W, C), got shape {x.shape}.")
-    if not np.issubdtype(x.dtype, np.number) or x.size == 0:
-        raise ValueError(f"x must be a non-empty numeric array, got dtype {x.dtype}.")
-    return x
+    return checks.finite(checks.array(x, "x", ndim=(2, 3)), "x")
 
 
 def _as_conv_arrays(x, kernels):
     x = _check_image(x).astype(np.float64)
-    kernels = np.asarray(kernels, dtype=np.float64)
+    kernels = checks.finite(checks.array(kernels, "kernels", allow_empty=True).astype(np.float64),
+                            "kernels")
     squeeze = x.ndim == 2 and kernels.ndim == 2
     if x.ndim == 2:
         x = x[:, :, None]
@@ -181,7 +172,7 @@ def _resolve_padding(padding: Padding, shape, kernel_shape, strides):
         if len(pair) != 2:
             raise ValueError(f"padding must be 'valid', 'same', an int or pairs of ints, got {padding!r}.")
         for p in pair:
-            _check_int("padding", p, 0)
+            checks.integer(p, "padding", minimum=0)
     for n, k, (before, after), axis in zip(shape, kernel_shape, result, ("height", "width")):
         if k > n + before + after:
             raise ValueError(f"kernel {axis} {k} is larger than the padded input {axis} "

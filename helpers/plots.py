@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from . import checks
+
 OKABE_ITO = (
     "#0072B2",  # blue
     "#E69F00",  # orange
@@ -24,35 +26,6 @@ OKABE_ITO = (
     "#000000",  # black
 )
 CORRECT_COLOUR, MISTAKE_COLOUR = OKABE_ITO[0], OKABE_ITO[3]
-
-
-def as_label_vector(labels, argument: str = "labels") -> np.ndarray:
-    """Return integer labels as a flat (N,) array; accepts (N,) or (N, 1)."""
-    array = np.asarray(labels)
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
-    if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"{argument} must be integer class indices shaped (N,) or (N, 1), "
-                         f"got dtype {array.dtype} and shape {np.asarray(labels).shape}.")
-    return array
-
-
-def check_images(images, argument: str = "images") -> np.ndarray:
-    """Return ``images`` as an array shaped (N, H, W) or (N, H, W, 1|3), else raise."""
-    array = np.asarray(images)
-    if not (array.ndim == 3 or (array.ndim == 4 and array.shape[-1] in (1, 3))):
-        raise ValueError(f"{argument} must be shaped (N, H, W) or (N, H, W, 1|3), got {array.shape}.")
-    if len(array) == 0:
-        raise ValueError(f"{argument} is empty.")
-    return array
-
-
-def _check_classes(labels: np.ndarray, class_names: Sequence[str], argument: str) -> None:
-    if len(labels) and (labels.min() < 0 or labels.max() >= len(class_names)):
-        raise ValueError(
-            f"{argument} must lie in 0..{len(class_names) - 1} to index class_names, "
-            f"got values from {labels.min()} to {labels.max()}."
-        )
 
 
 def show_image(ax, image: np.ndarray) -> None:
@@ -82,20 +55,27 @@ def plot_image_grid(
     ``confidences`` (one probability per image) adds the prediction's
     probability, e.g. "cat / dog 97% ✗".
     """
-    images = check_images(images)
-    if not isinstance(ncols, (int, np.integer)) or ncols < 1:
-        raise ValueError(f"ncols must be a positive integer, got {ncols!r}.")
-    labels = None if labels is None else as_label_vector(labels)
-    predictions = None if predictions is None else as_label_vector(predictions, "predictions")
+    images = checks.images(images, "images")
+    ncols = checks.positive_int(ncols, "ncols")
+    panel_size = checks.number(panel_size, "panel_size", 0.5, 10)
+    if class_names is not None:
+        class_names = checks.class_names(class_names)
+    num_classes = None if class_names is None else len(class_names)
+    labels = None if labels is None else checks.labels(labels, "labels", num_classes)
+    predictions = (None if predictions is None
+                   else checks.labels(predictions, "predictions", num_classes))
     for argument, values in (("labels", labels), ("predictions", predictions)):
-        if values is not None and len(values) != len(images):
-            raise ValueError(f"{argument} has {len(values)} entries for {len(images)} images.")
-        if values is not None and class_names is not None:
-            _check_classes(values, class_names, argument)
+        if values is not None:
+            checks.same_length(values, argument, images, "images")
     if predictions is not None and labels is None:
-        raise ValueError("predictions need labels to compare with.")
-    if confidences is not None and (predictions is None or len(confidences) != len(images)):
-        raise ValueError("confidences need predictions and one value per image.")
+        raise ValueError("predictions need labels to compare with: pass labels too.")
+    if confidences is not None:
+        if predictions is None:
+            raise ValueError("confidences need predictions: pass predictions too.")
+        confidences = checks.array(confidences, "confidences", ndim=1)
+        checks.same_length(confidences, "confidences", images, "images")
+        checks.number(float(confidences.min()), "confidences (smallest)", 0, 1)
+        checks.number(float(confidences.max()), "confidences (largest)", 0, 1)
 
     ncols = min(int(ncols), len(images))
     nrows = int(np.ceil(len(images) / ncols))
@@ -138,11 +118,12 @@ def plot_class_distribution(
     ``label_sets`` maps a split name ("train", "test") to its labels.
     """
     if not isinstance(label_sets, Mapping) or not label_sets:
-        raise ValueError("label_sets must be a non-empty mapping such as {'train': y_train}.")
+        raise TypeError("label_sets must be a non-empty mapping such as {'train': y_train}, got "
+                        f"{checks.describe(label_sets)}.")
+    class_names = checks.class_names(class_names)
     counts = {}
     for split, labels in label_sets.items():
-        flat = as_label_vector(labels, f"label_sets[{split!r}]")
-        _check_classes(flat, class_names, f"label_sets[{split!r}]")
+        flat = checks.labels(labels, f"label_sets[{split!r}]", len(class_names))
         counts[split] = np.bincount(flat, minlength=len(class_names))
 
     fig, ax = plt.subplots(figsize=(10, 4))
@@ -166,9 +147,10 @@ def plot_channel_histograms(
     images, channel_names: Sequence[str] = ("red", "green", "blue"), bins: int = 64
 ) -> Figure:
     """One histogram of pixel values per channel, each in its own panel."""
-    images = check_images(images)
+    images = checks.images(images, "images")
+    bins = checks.positive_int(bins, "bins", maximum=1024)
     channels = 1 if images.ndim == 3 else images.shape[-1]
-    if len(channel_names) != channels:
+    if isinstance(channel_names, str) or len(channel_names) != channels:
         raise ValueError(f"channel_names has {len(channel_names)} names for {channels} channels.")
     pixels = images.reshape(len(images), -1, channels)
     fig, axes = plt.subplots(1, channels, figsize=(4 * channels, 3.2), sharey=True, squeeze=False)
@@ -189,10 +171,11 @@ def plot_channel_histograms(
 
 def examples_per_class(labels, per_class: int, num_classes: int | None = None) -> np.ndarray:
     """Indices of the first ``per_class`` examples of each class, class after class."""
-    labels = as_label_vector(labels)
-    if not isinstance(per_class, (int, np.integer)) or per_class < 1:
-        raise ValueError(f"per_class must be a positive integer, got {per_class!r}.")
-    num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
+    labels = checks.labels(labels, "labels")
+    per_class = checks.positive_int(per_class, "per_class")
+    num_classes = (int(labels.max()) + 1 if num_classes is None
+                   else checks.positive_int(num_classes, "num_classes"))
+    checks.labels(labels, "labels", num_classes)
     return np.concatenate(
         [np.flatnonzero(labels == k)[:per_class] for k in range(num_classes)]
     ).astype(int)
@@ -211,11 +194,18 @@ def plot_panels(
     For feature maps and kernel outputs: each panel is scaled to its own
     min..max (signed values are fine), and its shape is written under it.
     """
-    if len(images) != len(titles) or not images:
+    if isinstance(images, np.ndarray) and images.ndim == 2:
+        raise TypeError("images must be a list of 2-D arrays; wrap a single image as [image].")
+    if not isinstance(images, (Sequence, np.ndarray)) or isinstance(titles, str) \
+            or not isinstance(titles, Sequence):
+        raise TypeError(f"images and titles must be lists, got {checks.describe(images)} and "
+                        f"{checks.describe(titles)}.")
+    if len(images) != len(titles) or len(images) == 0:
         raise ValueError(f"images and titles must be non-empty and of equal length, got "
                          f"{len(images)} and {len(titles)}.")
-    if not isinstance(ncols, (int, np.integer)) or ncols < 1:
-        raise ValueError(f"ncols must be a positive integer, got {ncols!r}.")
+    ncols = checks.positive_int(ncols, "ncols")
+    for k, image in enumerate(images):
+        checks.finite(checks.array(image, f"images[{k}]", ndim=(2, 3)).astype(float), f"images[{k}]")
     ncols = min(int(ncols), len(images))
     nrows = int(np.ceil(len(images) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows + 0.5),
@@ -243,9 +233,8 @@ def plot_panels(
 
 def smooth(values: Sequence[float], factor: float) -> np.ndarray:
     """Exponential moving average: ``s[t] = factor·s[t-1] + (1 − factor)·v[t]``, bias-corrected."""
-    if not 0 <= factor < 1:
-        raise ValueError(f"smoothing factor must be in [0, 1), got {factor!r}.")
-    values = np.asarray(values, dtype=float)
+    factor = checks.number(factor, "smoothing", 0, 1, high_open=True)
+    values = checks.finite(checks.array(values, "values", ndim=1).astype(float), "values")
     out, level, weight = np.empty_like(values), 0.0, 0.0
     for i, v in enumerate(values):
         level = factor * level + (1 - factor) * v
@@ -264,12 +253,13 @@ def _curves(run) -> tuple[str, dict[str, list[tuple[str, np.ndarray, np.ndarray]
         return "iteration", {
             "loss": [("train", np.array(run.iterations), np.array(run.train_loss))],
             "accuracy": [("train", np.array(run.iterations), np.array(run.train_accuracy)),
-                         ("test", np.array(run.eval_iterations), np.array(run.test_accuracy))],
+                         (run.eval_split, np.array(run.eval_iterations),
+                          np.array(run.eval_accuracy))],
         }
     history = getattr(run, "history", run)
     if not isinstance(history, Mapping) or "loss" not in history:
-        raise ValueError("each run must be a keras History, its .history dict (with 'loss') "
-                         f"or a TrainingRecord; got {type(run).__name__}.")
+        raise TypeError("each run must be a keras History, its .history dict (with 'loss') "
+                        f"or a TrainingRecord; got {checks.describe(run)}.")
     panels = {}
     for metric in ("loss", "accuracy"):
         for key, split in ((metric, "train"), (f"val_{metric}", "validation")):
@@ -280,7 +270,7 @@ def _curves(run) -> tuple[str, dict[str, list[tuple[str, np.ndarray, np.ndarray]
 
 
 def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None) -> Figure:
-    """Loss and accuracy curves: training solid, validation/test dashed.
+    """Loss and accuracy curves: training solid, validation (or test) dashed.
 
     ``runs``: one run – a Keras ``History``, its ``.history`` dict or a
     :class:`~helpers.training.TrainingRecord` – or a dict ``{name: run}`` to
@@ -288,10 +278,11 @@ def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None)
     draws an exponential moving average over the faint raw curve; the factor
     applies per epoch or iteration, so sparser curves are smoothed alike.
     """
+    smoothing = checks.number(smoothing, "smoothing", 0, 1, high_open=True)
     single = (not isinstance(runs, Mapping)) or "loss" in runs
     named = {"": runs} if single else dict(runs)
     if not named:
-        raise ValueError("runs must not be empty.")
+        raise ValueError("runs must not be empty: pass a history or {name: history}.")
     parsed = {name: _curves(run) for name, run in named.items()}
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for k, (name, (x_label, panels)) in enumerate(parsed.items()):

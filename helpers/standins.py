@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import checks
+
 SHAPE_CLASS_NAMES = (
     "disc",
     "square",
@@ -27,6 +29,7 @@ SHAPE_CLASS_NAMES = (
 )
 DIGIT_CLASS_NAMES = tuple(str(d) for d in range(10))
 _CHUNK = 4096  # images generated at once: bounds temporary memory for large requests
+MAX_IMAGES = 60_000  # the largest real dataset it stands in for
 
 
 def digits_like_mnist(seed: int = 0, test_fraction: float = 0.2) -> tuple:
@@ -36,8 +39,8 @@ def digits_like_mnist(seed: int = 0, test_fraction: float = 0.2) -> tuple:
     ``keras.datasets.mnist.load_data()``. The split is stratified and seeded;
     1,797 images in all.
     """
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction!r}.")
+    seed = checks.integer(seed, "seed", minimum=0)
+    test_fraction = checks.number(test_fraction, "test_fraction", 0, 1, low_open=True, high_open=True)
     from scipy.ndimage import zoom
     from sklearn.datasets import load_digits
 
@@ -64,12 +67,10 @@ def make_shapes(n: int, image_size: int = 32, channels: int = 3, seed: int = 0):
     (n,), balanced over the classes in :data:`SHAPE_CLASS_NAMES`. Position,
     size, colours and noise vary, so a CNN must learn the shape, not a colour.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}.")
-    if image_size < 16:
-        raise ValueError(f"image_size must be at least 16 pixels, got {image_size!r}.")
-    if channels not in (1, 3):
-        raise ValueError(f"channels must be 1 or 3, got {channels!r}.")
+    n = checks.positive_int(n, "n", maximum=MAX_IMAGES)
+    image_size = checks.integer(image_size, "image_size", minimum=16, maximum=256)
+    checks.one_of(channels, "channels", (1, 3))
+    seed = checks.integer(seed, "seed", minimum=0)
     rng = np.random.default_rng(seed)
     labels = (np.arange(n) % len(SHAPE_CLASS_NAMES)).astype(np.uint8)
     rng.shuffle(labels)

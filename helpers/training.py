@@ -1,10 +1,15 @@
 """The explicit ``train_on_batch`` loop of notebook 04, reusable, and its record.
 
 The loop draws a random batch, calls ``model.train_on_batch`` on it, and every
-few iterations measures accuracy on a random sample of test images. That
+few iterations measures accuracy on a random sample of evaluation images. That
 evaluation uses one compiled prediction function instead of ``model.evaluate``:
 ``evaluate`` sets up a fresh evaluation loop on every call, which on a CPU
 costs far more than the few milliseconds of arithmetic (see the benchmarks).
+
+Keras metrics are running means over every batch since their last reset. Keras
+3.15's ``train_on_batch`` resets them itself, but not every Keras 3 release
+did, so the loop resets them before each step: every recorded loss and
+accuracy is that one batch's.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ from __future__ import annotations
 import json
 import time
 import weakref
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
+
+from . import checks
 
 
 @dataclass
@@ -23,18 +30,30 @@ class TrainingRecord:
     """What a ``train_on_batch`` run measured, as plain lists (JSON-ready).
 
     ``train_loss``/``train_accuracy`` hold one value per iteration (on that
-    iteration's batch); ``test_accuracy`` one per evaluation, at the iterations
-    listed in ``eval_iterations``.
+    iteration's batch); ``eval_accuracy`` one per evaluation, at the
+    iterations listed in ``eval_iterations``, on ``eval_size`` random images
+    of the evaluation split (``eval_split``: ``"validation"`` or ``"test"``).
     """
 
     iterations: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     train_accuracy: list[float] = field(default_factory=list)
     eval_iterations: list[int] = field(default_factory=list)
-    test_accuracy: list[float] = field(default_factory=list)
+    eval_accuracy: list[float] = field(default_factory=list)
     batch_size: int = 0
     eval_size: int = 0
+    eval_split: str = "validation"
     seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        lengths = {len(self.iterations), len(self.train_loss), len(self.train_accuracy)}
+        if len(lengths) != 1:
+            raise ValueError("iterations, train_loss and train_accuracy must have the same length, "
+                             f"got {len(self.iterations)}, {len(self.train_loss)} and "
+                             f"{len(self.train_accuracy)}.")
+        checks.same_length(self.eval_iterations, "eval_iterations", self.eval_accuracy,
+                           "eval_accuracy")
+        checks.one_of(self.eval_split, "eval_split", ("validation", "test"))
 
     def to_dict(self) -> dict:
         """The record as a dict of lists and numbers."""
@@ -43,10 +62,34 @@ class TrainingRecord:
     @classmethod
     def from_dict(cls, values: dict) -> TrainingRecord:
         """Rebuild a record from :meth:`to_dict`'s output (e.g. read from JSON)."""
-        unknown = set(values) - set(cls.__dataclass_fields__)
+        if not isinstance(values, dict):
+            raise TypeError(f"values must be a dict, got {checks.describe(values)}.")
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
         if unknown:
             raise ValueError(f"values has keys a TrainingRecord does not know: {sorted(unknown)}.")
         return cls(**values)
+
+    def extend(self, later: TrainingRecord) -> TrainingRecord:
+        """A new record: this run followed by ``later``, whose iterations continue the count."""
+        if not isinstance(later, TrainingRecord):
+            raise TypeError(f"later must be a TrainingRecord, got {checks.describe(later)}.")
+        if (later.batch_size, later.eval_size, later.eval_split) != (
+                self.batch_size, self.eval_size, self.eval_split):
+            raise ValueError("later must use the same batch_size, eval_size and eval_split to "
+                             f"continue this record, got {later.batch_size}/{later.eval_size}/"
+                             f"{later.eval_split} after {self.batch_size}/{self.eval_size}/"
+                             f"{self.eval_split}.")
+        offset = self.iterations[-1] if self.iterations else 0
+        return TrainingRecord(
+            iterations=self.iterations + [offset + i for i in later.iterations],
+            train_loss=self.train_loss + later.train_loss,
+            train_accuracy=self.train_accuracy + later.train_accuracy,
+            eval_iterations=self.eval_iterations + [offset + i for i in later.eval_iterations],
+            eval_accuracy=self.eval_accuracy + later.eval_accuracy,
+            batch_size=self.batch_size, eval_size=self.eval_size, eval_split=self.eval_split,
+            seconds=self.seconds + later.seconds,
+        )
 
     def save(self, path: str | Path) -> Path:
         """Write the record as JSON to ``path``; return the path."""
@@ -60,77 +103,6 @@ class TrainingRecord:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 
-def image_batches(x, y, batch_size: int, shuffle: bool = False, seed: int = 0):
-    """A ``tf.data`` pipeline of (float32 images in [0, 1], labels) batches from uint8 images.
-
-    The images stay uint8 in memory (a quarter of float32's size) and each batch
-    is converted on the fly while the previous one trains (prefetch).
-    """
-    import tensorflow as tf
-
-    _check_positive("batch_size", batch_size)
-    if len(x) != len(y):
-        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}.")
-    if np.asarray(x).dtype != np.uint8:
-        raise ValueError(f"x must hold uint8 images (0–255), got dtype {np.asarray(x).dtype}.")
-    batches = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle:
-        batches = batches.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return (batches.batch(batch_size)
-            .map(lambda images, labels: (tf.cast(images, tf.float32) / 255.0, labels),
-                 num_parallel_calls=tf.data.AUTOTUNE)
-            .prefetch(tf.data.AUTOTUNE))
-
-
-def save_trained(name: str, model, history) -> Path:
-    """Save ``model`` as ``<name>.keras`` and its history as ``<name>_history.json``.
-
-    ``history``: a Keras ``History``, its ``.history`` dict or a
-    :class:`TrainingRecord`. Goes to :func:`helpers.artifacts_dir` (per profile,
-    outside the repository) for later notebooks; returns that folder.
-    """
-    from .runtime import artifacts_dir
-
-    _check_name(name)
-    folder = artifacts_dir()
-    model.save(folder / f"{name}.keras")
-    values = history.to_dict() if isinstance(history, TrainingRecord) else dict(getattr(history, "history", history))
-    (folder / f"{name}_history.json").write_text(json.dumps(values, indent=1))
-    return folder
-
-
-def load_or_train(name: str, train):
-    """Load what :func:`save_trained` saved under ``name``, else call ``train()`` and say so.
-
-    ``train`` takes no arguments and returns ``(model, history)``. Returns
-    ``(model, history, loaded)``: the history as a dict, or a
-    :class:`TrainingRecord` when it was one; ``loaded`` tells which path ran.
-    """
-    import keras
-
-    from .runtime import active_profile, artifacts_dir
-
-    _check_name(name)
-    folder = artifacts_dir()
-    model_path, history_path = folder / f"{name}.keras", folder / f"{name}_history.json"
-    if model_path.exists() and history_path.exists():
-        values = json.loads(history_path.read_text())
-        history = TrainingRecord.from_dict(values) if "eval_iterations" in values else values
-        print(f"{name}: loaded the model and history saved in {folder}")
-        return keras.models.load_model(model_path), history, True
-    print(f"{name}: nothing saved in {folder} yet (run its notebook first to reuse its model); "
-          f"training one now at the '{active_profile()}' profile's size")
-    model, history = train()
-    if not isinstance(history, TrainingRecord):
-        history = dict(getattr(history, "history", history))
-    return model, history, False
-
-
-def _check_name(name: str) -> None:
-    if not isinstance(name, str) or not name or "/" in name or "\\" in name:
-        raise ValueError(f"name must be a plain file-name stem such as 'lenet5_mnist', got {name!r}.")
-
-
 _PREDICTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -138,11 +110,18 @@ def compiled_predictor(model):
     """A compiled ``model(x, training=False)``: the fast way to predict in a loop.
 
     Cached per model, so later loops over the same model do not trace it again.
+    The cached function holds only a weak reference to the model, so the cache
+    never keeps a deleted model (and its weights) alive.
     """
+    import keras
     import tensorflow as tf
 
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {checks.describe(model)}.")
     if model not in _PREDICTORS:
-        _PREDICTORS[model] = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        model_ref = weakref.ref(model)
+        _PREDICTORS[model] = tf.function(lambda x: model_ref()(x, training=False),
+                                         reduce_retracing=True)
     return _PREDICTORS[model]
 
 
@@ -150,58 +129,68 @@ def train_on_batches(
     model,
     x_train: np.ndarray,
     y_train: np.ndarray,
-    x_test: np.ndarray,
-    y_test: np.ndarray,
+    x_eval: np.ndarray,
+    y_eval: np.ndarray,
     iterations: int,
     batch_size: int = 100,
     eval_every: int = 5,
     eval_size: int = 500,
     seed: int = 0,
     progress: bool = True,
+    eval_split: str = "validation",
 ) -> TrainingRecord:
     """Train ``model`` (compiled, with an accuracy metric) for ``iterations`` random batches.
 
-    Each iteration draws ``batch_size`` distinct random training examples and
-    calls ``model.train_on_batch``; every ``eval_every`` iterations the accuracy
-    on ``eval_size`` random test examples is recorded. Batches and test samples
-    come from a generator seeded with ``seed``; seed Keras too (``helpers.setup``)
-    for identical weights and records. Returns a :class:`TrainingRecord`.
+    Each iteration draws ``batch_size`` distinct random training examples,
+    resets the model's metrics and calls ``model.train_on_batch``, so the
+    recorded loss and accuracy are that batch's alone. Every ``eval_every``
+    iterations the accuracy on ``eval_size`` random examples of
+    ``(x_eval, y_eval)`` – a validation split, so that the test set stays
+    untouched until the end – is recorded. Images are float in [0, 1].
+    Batches and samples come from a generator seeded with ``seed``; seed Keras
+    too (``helpers.setup``) for identical weights and records.
     """
-    _check_positive("iterations", iterations)
-    _check_positive("batch_size", batch_size)
-    _check_positive("eval_every", eval_every)
-    _check_positive("eval_size", eval_size)
-    for name, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
-        if len(x) != len(y):
-            raise ValueError(f"x_{name} and y_{name} must have the same length, got {len(x)} and {len(y)}.")
-    if batch_size > len(x_train):
-        raise ValueError(f"batch_size={batch_size} is larger than the {len(x_train)} training examples.")
-    if eval_size > len(x_test):
-        raise ValueError(f"eval_size={eval_size} is larger than the {len(x_test)} test examples.")
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {checks.describe(model)}.")
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
-        raise ValueError("model must be compiled (with an accuracy metric) before training.")
+        raise ValueError("model must be compiled (with metrics=['accuracy']) before training.")
+    iterations = checks.positive_int(iterations, "iterations")
+    x_train = checks.images(x_train, "x_train", scale="unit")
+    x_eval = checks.images(x_eval, "x_eval", scale="unit")
+    y_train = checks.labels(y_train, "y_train")
+    y_eval = checks.labels(y_eval, "y_eval")
+    checks.same_length(x_train, "x_train", y_train, "y_train")
+    checks.same_length(x_eval, "x_eval", y_eval, "y_eval")
+    batch_size = checks.positive_int(batch_size, "batch_size", maximum=len(x_train))
+    eval_every = checks.positive_int(eval_every, "eval_every")
+    eval_size = checks.positive_int(eval_size, "eval_size", maximum=len(x_eval))
+    seed = checks.integer(seed, "seed", minimum=0)
+    progress = checks.boolean(progress, "progress")
+    checks.one_of(eval_split, "eval_split", ("validation", "test"))
 
     from tqdm.auto import tqdm
 
     rng = np.random.default_rng(seed)
     predict = compiled_predictor(model)
-    y_test_flat = np.asarray(y_test).reshape(len(y_test))
-    record = TrainingRecord(batch_size=batch_size, eval_size=eval_size)
+    record = TrainingRecord(batch_size=batch_size, eval_size=eval_size, eval_split=eval_split)
     start = time.perf_counter()
     bar = tqdm(range(1, iterations + 1), desc="iterations", disable=not progress)
     for iteration in bar:
         batch = rng.choice(len(x_train), size=batch_size, replace=False)
+        model.reset_metrics()  # single-batch figures on every Keras 3 release
         metrics = model.train_on_batch(x_train[batch], y_train[batch], return_dict=True)
         record.iterations.append(iteration)
         record.train_loss.append(float(metrics["loss"]))
         record.train_accuracy.append(float(_accuracy_of(metrics)))
         if iteration % eval_every == 0:
-            sample = rng.choice(len(x_test), size=eval_size, replace=False)
-            predicted = np.argmax(predict(x_test[sample]), axis=-1)
+            sample = rng.choice(len(x_eval), size=eval_size, replace=False)
+            predicted = np.argmax(predict(x_eval[sample]), axis=-1)
             record.eval_iterations.append(iteration)
-            record.test_accuracy.append(float(np.mean(predicted == y_test_flat[sample])))
+            record.eval_accuracy.append(float(np.mean(predicted == y_eval[sample])))
             bar.set_postfix(loss=f"{record.train_loss[-1]:.3f}",
-                            test_acc=f"{record.test_accuracy[-1]:.3f}", refresh=False)
+                            val_acc=f"{record.eval_accuracy[-1]:.3f}", refresh=False)
     bar.close()
     record.seconds = time.perf_counter() - start
     return record
@@ -212,8 +201,3 @@ def _accuracy_of(metrics: dict) -> float:
         if key in metrics:
             return metrics[key]
     raise ValueError(f"model must be compiled with metrics=['accuracy']; it reports {sorted(metrics)}.")
-
-
-def _check_positive(argument: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{argument} must be a positive integer, got {value!r}.")

@@ -15,8 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .plots import _check_classes, as_label_vector, check_images, examples_per_class
-from .plots import plot_image_grid, show_image
+from . import checks
+from .plots import examples_per_class, plot_image_grid, show_image
 
 STATIC_VARIABLE = "CNN_STATIC_WIDGETS"
 
@@ -37,13 +37,15 @@ def widget_frontend_available() -> bool:
 def show_class_example(images, labels, class_names: Sequence[str], class_index: int,
                        position: int) -> Figure:
     """Figure of the ``position``-th image of class ``class_index``, titled with its place."""
-    images, labels = check_images(images), as_label_vector(labels)
-    if not 0 <= class_index < len(class_names):
-        raise ValueError(f"class_index must be in 0..{len(class_names) - 1}, got {class_index!r}.")
+    images = checks.images(images, "images")
+    class_names = checks.class_names(class_names)
+    labels = checks.labels(labels, "labels", len(class_names))
+    checks.same_length(labels, "labels", images, "images")
+    class_index = checks.integer(class_index, "class_index", 0, len(class_names) - 1)
     members = np.flatnonzero(labels == class_index)
-    if not 0 <= position < len(members):
-        raise ValueError(f"position must be in 0..{len(members) - 1} for class "
-                         f"{class_names[class_index]!r}, got {position!r}.")
+    if len(members) == 0:
+        raise ValueError(f"class_index={class_index} ({class_names[class_index]!r}) has no images here.")
+    position = checks.integer(position, "position", 0, len(members) - 1)
     index = members[position]
     fig, ax = plt.subplots(figsize=(3.2, 3.4))
     show_image(ax, images[index])
@@ -60,10 +62,11 @@ def image_browser(images, labels, class_names: Sequence[str], static_per_class: 
     ``shown`` dict holds the class and dataset index on display), otherwise a
     static Figure with the first ``static_per_class`` images of every class.
     """
-    images, labels = check_images(images), as_label_vector(labels)
-    if len(labels) != len(images):
-        raise ValueError(f"labels has {len(labels)} entries for {len(images)} images.")
-    _check_classes(labels, class_names, "labels")
+    images = checks.images(images, "images")
+    class_names = checks.class_names(class_names)
+    labels = checks.labels(labels, "labels", len(class_names))
+    checks.same_length(labels, "labels", images, "images")
+    static_per_class = checks.positive_int(static_per_class, "static_per_class", maximum=20)
 
     if not widget_frontend_available():
         print("No widget front end: a static overview instead (one row per class).")
@@ -114,7 +117,11 @@ def _explore_figure(image: np.ndarray, kernel_name: str, stride: int, padding,
                              gridspec_kw={"width_ratios": [4, 1, 4]})
     axes[0].imshow(image, cmap="gray")
     axes[0].set_title(f"input {image.shape[0]}×{image.shape[1]}")
-    axes[1].imshow(kernel(kernel_name), cmap="PuOr")  # diverging: sign is visible
+    weights = kernel(kernel_name)
+    limit = float(np.abs(weights).max()) or 1.0
+    # Diverging map centred on zero: zero weights are the neutral middle colour, the sign shows.
+    drawn = axes[1].imshow(weights, cmap="PuOr", vmin=-limit, vmax=limit)
+    fig.colorbar(drawn, ax=axes[1], fraction=0.08, pad=0.04)
     axes[1].set_title(kernel_name, fontsize=9)
     axes[2].imshow(output, cmap="gray")
     axes[2].set_title(f"output {output.shape[0]}×{output.shape[1]}\n"
@@ -136,10 +143,11 @@ def convolution_explorer(images: dict[str, np.ndarray]):
     from .ops import KERNELS, conv2d, kernel
 
     if not isinstance(images, dict) or not images:
-        raise ValueError("images must be a non-empty dict mapping names to 2-D images.")
+        raise TypeError("images must be a non-empty dict mapping names to 2-D grey images, got "
+                        f"{checks.describe(images)}.")
     for name, image in images.items():
-        if np.asarray(image).ndim != 2:
-            raise ValueError(f"images[{name!r}] must be 2-D (grey), got shape {np.shape(image)}.")
+        checks.finite(checks.array(image, f"images[{name!r}]", ndim=2).astype(float),
+                      f"images[{name!r}]")
 
     if not widget_frontend_available():
         print("No widget front end: a static overview of a few settings instead.")

@@ -19,12 +19,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from helpers.runtime import use_test_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_TAG = "nbval-check-output"
@@ -75,12 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--set changes what runs, so it needs --time-only (nothing is stored)")
 
     os.environ["CNN_PROFILE"] = args.profile
-    os.environ.setdefault("KERAS_HOME", str(ROOT / ".cache" / "keras"))
-    os.environ.setdefault("CNN_ARTIFACTS_DIR", tempfile.mkdtemp(prefix="cnn-artifacts-"))
-    os.environ.setdefault("CNN_STATIC_WIDGETS", "1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.pop("MPLBACKEND", None)
-    Path(os.environ["KERAS_HOME"]).mkdir(parents=True, exist_ok=True)
+    use_test_environment(ROOT, args.profile)
 
     for path in args.notebooks:
         notebook, seconds = run(path.resolve(), overrides=tuple(args.set))

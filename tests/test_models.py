@@ -13,13 +13,15 @@ def test_plain_cnn_has_the_tutorials_parameter_count():
     assert models.plain_cnn().count_params() == 122_570
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"input_shape": (32, 32)}, "input_shape must be a tuple"),
-    ({"input_shape": [32, 32, 3]}, "input_shape must be a tuple"),
-    ({"num_classes": 1}, "num_classes must be an integer of at least 2"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"input_shape": (32, 32)}, TypeError, "input_shape must be a tuple"),
+    ({"input_shape": [32, 32, 3]}, TypeError, "input_shape must be a tuple"),
+    ({"input_shape": (32, 0, 3)}, ValueError, r"input_shape\[1\] must be at least 1"),
+    ({"num_classes": 1}, ValueError, "num_classes must be at least 2"),
+    ({"num_classes": 2.0}, TypeError, "num_classes must be an integer"),
 ])
-def test_plain_cnn_rejects_bad_shapes(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_plain_cnn_rejects_bad_shapes(kwargs, error, message):
+    with pytest.raises(error, match=message):
         models.plain_cnn(**kwargs)
 
 
@@ -27,7 +29,7 @@ def test_the_cifar_standin_is_learnable_by_the_plain_cnn():
     """The stand-in must teach something: the plain CNN beats chance (10%) by far."""
     import keras
 
-    helpers.setup(seed=0)
+    keras.utils.set_random_seed(0)
     x_train, y_train = standins.make_shapes(2000, seed=1)
     x_test, y_test = standins.make_shapes(500, seed=2)
     model = models.plain_cnn()
@@ -57,6 +59,15 @@ def test_notebook_04_lenet5_is_the_helpers_copy():
     assert models.describe_layers(written_out) == models.describe_layers(models.lenet5())
 
 
+def test_notebook_04_prepares_images_as_the_recipe_does():
+    cells = json.loads((NOTEBOOKS / "04_lenet5_mnist_train_on_batch.ipynb").read_text())["cells"]
+    source = next("".join(c["source"]) for c in cells if "def prepare(images):" in "".join(c["source"]))
+    namespace = {"np": np}
+    exec(source[source.index("def prepare"):source.index("x_train, x_val, x_test")], namespace)
+    images = np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    np.testing.assert_array_equal(namespace["prepare"](images), helpers.recipes.pad_to_32(images))
+
+
 def test_describe_layers_sees_a_changed_layer():
     changed = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Conv2D(6, 3)])
     original = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Conv2D(6, 5)])
@@ -69,7 +80,7 @@ def test_batchnorm_cnn_counts():
     model = models.batchnorm_cnn()
     non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
     assert model.count_params() == 552_362 and non_trainable == 896
-    with pytest.raises(ValueError, match="dropout must be in"):
+    with pytest.raises(ValueError, match=r"dropout must lie in \[0, 1\)"):
         models.batchnorm_cnn(dropout=1.0)
 
 

@@ -22,8 +22,9 @@ def code_cells(nb):
     return [c for c in nb["cells"] if c["cell_type"] == "code"]
 
 
-def test_the_series_is_there_in_order():
-    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_"]
+def test_the_series_is_numbered_from_01_without_gaps():
+    assert len(NOTEBOOKS) >= 5
+    assert [int(p.name[:2]) for p in NOTEBOOKS] == list(range(1, len(NOTEBOOKS) + 1))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -42,6 +43,12 @@ class TestNotebook:
         assert "google.colab" in source(cells[0]) and "import helpers" in source(cells[0])
         tagged = [i for i, c in enumerate(cells) if "parameters" in c["metadata"].get("tags", [])]
         assert tagged == [1], "exactly one parameters cell, right after the setup cell"
+        assert re.search(r"^PROFILE = None\b", source(cells[1]), re.M), "PROFILE = None by default"
+        resolving = source(cells[2])
+        assert "profile = helpers.resolve_profile(PROFILE)" in resolving, "resolved right after"
+        assert "helpers.setup(SEED, profile)" in resolving
+        later = "".join(source(c) for c in cells[3:])
+        assert "resolve_profile" not in later and "CNN_PROFILE" not in later
 
     def test_outputs_only_on_cells_tagged_for_comparison(self, path):
         cells = code_cells(load(path))

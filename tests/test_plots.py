@@ -43,17 +43,18 @@ def test_image_grid_accepts_cifar_shaped_labels_and_single_channel():
     assert [ax.get_title() for ax in image_axes(fig)] == ["b", "c"]
 
 
-@pytest.mark.parametrize("args, kwargs, message", [
-    ((np.zeros((2, 8)),), {}, r"images must be shaped \(N, H, W\)"),
-    ((np.zeros((2, 8, 8, 2)),), {}, r"images must be shaped"),
-    ((np.zeros((2, 8, 8)), [0]), {}, "labels has 1 entries for 2 images"),
-    ((np.zeros((2, 8, 8)), [0, 10], NAMES), {}, r"labels must lie in 0\.\.9"),
-    ((np.zeros((2, 8, 8)), [0.5, 1.0]), {}, "labels must be integer class indices"),
-    ((np.zeros((2, 8, 8)),), {"ncols": 0}, "ncols must be a positive integer"),
-    ((np.zeros((2, 8, 8)), None), {"predictions": [0, 1]}, "predictions need labels"),
+@pytest.mark.parametrize("args, kwargs, error, message", [
+    ((np.zeros((2, 8)),), {}, ValueError, "images must have 3 or 4 dimensions"),
+    ((np.zeros((2, 8, 8, 2)),), {}, ValueError, r"images must be shaped \(N, H, W\) or \(N, H, W, C\)"),
+    ((np.zeros((2, 8, 8)), [0]), {}, ValueError, "labels and images must have the same length, got 1 and 2"),
+    ((np.zeros((2, 8, 8)), [0, 10], NAMES), {}, ValueError, r"labels must lie in 0\.\.9"),
+    ((np.zeros((2, 8, 8)), [0.5, 1.0]), {}, TypeError, "labels must be integer class indices"),
+    ((np.zeros((2, 8, 8)),), {"ncols": 0}, ValueError, "ncols must be at least 1"),
+    ((np.zeros((2, 8, 8)), None), {"predictions": [0, 1]}, ValueError, "predictions need labels"),
+    ((np.full((2, 8, 8), 200.0),), {}, ValueError, "divide by 255 first"),
 ])
-def test_image_grid_rejects_bad_input(args, kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_image_grid_rejects_bad_input(args, kwargs, error, message):
+    with pytest.raises(error, match=message):
         helpers.plot_image_grid(*args, **kwargs)
 
 
@@ -70,7 +71,7 @@ def test_class_distribution_bars_hold_the_counts():
 
 
 def test_class_distribution_rejects_bad_input():
-    with pytest.raises(ValueError, match="non-empty mapping"):
+    with pytest.raises(TypeError, match="non-empty mapping"):
         helpers.plot_class_distribution({}, NAMES)
     with pytest.raises(ValueError, match=r"label_sets\['train'\] must lie in 0\.\.2"):
         helpers.plot_class_distribution({"train": np.array([0, 3])}, ("x", "y", "z"))
@@ -90,7 +91,7 @@ def test_channel_histograms_one_panel_per_channel():
 def test_examples_per_class_picks_the_first_of_each_class():
     labels = np.array([2, 0, 1, 0, 2, 1, 0])
     np.testing.assert_array_equal(helpers.examples_per_class(labels, 2), [1, 3, 2, 5, 0, 4])
-    with pytest.raises(ValueError, match="per_class must be a positive integer"):
+    with pytest.raises(ValueError, match="per_class must be at least 1"):
         helpers.examples_per_class(labels, 0)
 
 
@@ -132,20 +133,20 @@ def test_learning_curves_from_a_history_dict():
 def test_learning_curves_from_a_record_and_overlaid():
     record = helpers.TrainingRecord(iterations=[1, 2, 3, 4], train_loss=[2, 1, 1, 0.5],
                                     train_accuracy=[0.1, 0.3, 0.5, 0.6], eval_iterations=[2, 4],
-                                    test_accuracy=[0.2, 0.55])
+                                    eval_accuracy=[0.2, 0.55])
     fig = helpers.plot_learning_curves({"lenet": record, "other": {"loss": [1.0, 0.8]}})
     acc = lines_by_label(fig.axes[1])
-    np.testing.assert_array_equal(acc["lenet test"].get_xdata(), [2, 4])
+    np.testing.assert_array_equal(acc["lenet validation"].get_xdata(), [2, 4])
     assert fig.axes[0].get_xlabel() in ("iteration", "epoch")
-    assert lines_by_label(fig.axes[0])["other train"].get_color() != acc["lenet test"].get_color()
+    assert lines_by_label(fig.axes[0])["other train"].get_color() != acc["lenet validation"].get_color()
 
 
 def test_smoothing_and_bad_runs():
     np.testing.assert_allclose(helpers.plots.smooth([1, 1, 1], 0.9), [1, 1, 1])
     np.testing.assert_allclose(helpers.plots.smooth([0, 10], 0.5), [0, 10 * 0.5 / 0.75])
-    with pytest.raises(ValueError, match=r"smoothing factor must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"smoothing must lie in \[0, 1\)"):
         helpers.plots.smooth([1], 1.0)
-    with pytest.raises(ValueError, match="each run must be a keras History"):
+    with pytest.raises(TypeError, match="each run must be a keras History"):
         helpers.plot_learning_curves({"a": [1, 2, 3]})
     with pytest.raises(ValueError, match="TrainingRecord is empty"):
         helpers.plot_learning_curves(helpers.TrainingRecord())

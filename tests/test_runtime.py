@@ -1,4 +1,8 @@
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,56 +12,152 @@ import helpers
 from helpers import runtime
 
 
-def test_profile_defaults_to_full(monkeypatch):
-    monkeypatch.delenv("CNN_PROFILE", raising=False)
-    assert helpers.active_profile() == "full"
+@pytest.fixture
+def no_profile_variables(monkeypatch):
+    for name in ("CNN_PROFILE", "CNN_ALLOW_STANDIN", "CNN_ARTIFACTS_DIR"):
+        monkeypatch.delenv(name, raising=False)
 
 
-@pytest.mark.parametrize("value, expected", [("quick", "quick"), (" SMOKE ", "smoke"), ("", "full")])
-def test_profile_is_read_from_the_environment(monkeypatch, value, expected):
-    monkeypatch.setenv("CNN_PROFILE", value)
-    assert helpers.active_profile() == expected
-
-
-def test_unknown_profile_lists_the_valid_ones(monkeypatch):
-    monkeypatch.setenv("CNN_PROFILE", "fast")
-    with pytest.raises(ValueError, match=r"CNN_PROFILE='fast'.*full, quick, smoke"):
-        helpers.active_profile()
-
-
-def test_by_profile_picks_the_active_value(monkeypatch):
+def test_a_name_in_the_parameters_cell_wins_over_the_environment(monkeypatch):
     monkeypatch.setenv("CNN_PROFILE", "quick")
-    assert helpers.by_profile(full=12, quick=3, smoke=1) == 3
-    assert helpers.by_profile(full=12, quick=3, smoke=1, profile="full") == 12
-    with pytest.raises(ValueError, match="profile='huge'"):
-        helpers.by_profile(full=1, quick=2, smoke=3, profile="huge")
+    profile = helpers.resolve_profile("smoke")
+    assert profile.name == "smoke" and "PROFILE = 'smoke'" in profile.reason
+    assert profile.allow_standin  # smoke may use stand-ins
+
+
+@pytest.mark.parametrize("value, expected", [("quick", "quick"), (" SMOKE ", "smoke"), ("full", "full")])
+def test_none_reads_the_environment_variable(monkeypatch, value, expected):
+    monkeypatch.setenv("CNN_PROFILE", value)
+    profile = helpers.resolve_profile(None)
+    assert profile.name == expected and profile.reason == f"$CNN_PROFILE={value.strip()}"
+
+
+@pytest.mark.parametrize("gpu, expected", [(False, "quick"), (True, "full")])
+def test_none_without_the_variable_follows_the_hardware(monkeypatch, no_profile_variables, gpu, expected):
+    monkeypatch.setattr(runtime, "gpu_available", lambda: gpu)
+    profile = helpers.resolve_profile(None)
+    assert profile.name == expected
+    assert profile.reason == f"PROFILE = None and TensorFlow sees {'a' if gpu else 'no'} GPU"
+    assert not profile.allow_standin
+
+
+def test_none_on_this_cpu_machine_is_quick(no_profile_variables):
+    if runtime.gpu_available():
+        pytest.skip("this machine has a GPU")
+    assert helpers.resolve_profile().name == "quick"
+
+
+@pytest.mark.parametrize("requested, error, message", [
+    ("fast", ValueError, "PROFILE must be one of 'full', 'quick', 'smoke'; got str 'fast'"),
+    (3, TypeError, "PROFILE must be a string, got int 3"),
+    ("", ValueError, "PROFILE must not be empty"),
+])
+def test_unknown_profiles_are_refused_by_name(requested, error, message):
+    with pytest.raises(error, match=message):
+        helpers.resolve_profile(requested)
+
+
+def test_a_bad_environment_variable_is_named(monkeypatch):
+    monkeypatch.setenv("CNN_PROFILE", "fast")
+    expected = r"\$CNN_PROFILE='fast' is not a known profile; expected one of full, quick, smoke"
+    with pytest.raises(ValueError, match=expected):
+        helpers.resolve_profile(None)
+
+
+def test_standin_opt_in_and_artifacts_folder_are_resolved_once(monkeypatch, tmp_path):
+    monkeypatch.setenv("CNN_ALLOW_STANDIN", "1")
+    monkeypatch.setenv("CNN_ARTIFACTS_DIR", str(tmp_path))
+    profile = helpers.resolve_profile("full")
+    assert profile.allow_standin and profile.artifacts_dir == tmp_path / "full"
+    assert not helpers.resolve_profile("full", allow_standin=False).allow_standin
+    monkeypatch.setenv("CNN_ALLOW_STANDIN", "0")
+    assert not helpers.resolve_profile("smoke").allow_standin  # an explicit "no" wins over smoke
+    with pytest.raises(TypeError, match="allow_standin must be True or False"):
+        helpers.resolve_profile("full", allow_standin="yes")
+
+
+def test_a_profile_is_immutable_and_picks_its_value(make_profile):
+    quick = make_profile("quick")
+    assert quick.pick(full=12, quick=3, smoke=1) == 3
+    assert make_profile("full").pick(full=12, quick=3, smoke=1) == 12
+    with pytest.raises(AttributeError):
+        quick.name = "full"
+    assert helpers.resolve_profile(quick) is quick
+    with pytest.raises(ValueError, match="Profile.name must be one of"):
+        helpers.Profile("huge")
+
+
+def test_helpers_read_no_profile_variable(monkeypatch, tmp_path):
+    """The variable is read at the edge only: an explicit profile decides, whatever it says."""
+    monkeypatch.setenv("CNN_PROFILE", "full")
+    profile = helpers.Profile("smoke", "test", True, tmp_path)
+    assert helpers.artifacts_dir(profile) == tmp_path / "smoke" and (tmp_path / "smoke").is_dir()
+    for module in Path(helpers.__file__).parent.glob("*.py"):
+        if module.name == "runtime.py":
+            continue
+        for line in module.read_text().splitlines():
+            assert "CNN_PROFILE" not in line, f"{module.name}: {line}"
+            # Only Keras's home and the static-widget switch are read elsewhere.
+            if "environ[" in line or "environ.get" in line:
+                assert "KERAS_HOME" in line or "STATIC_VARIABLE" in line, f"{module.name}: {line}"
 
 
 def _draws():
     return random.random(), np.random.rand(), float(tf.random.uniform(()))
 
 
-def test_setup_seeds_python_numpy_and_tensorflow(capsys):
-    report = helpers.setup(seed=7)
+def test_setup_seeds_python_numpy_and_tensorflow(capsys, make_profile):
+    quick = make_profile("quick")
+    report = helpers.setup(7, quick)
     first = _draws()
-    helpers.setup(seed=7)
+    helpers.setup(7, quick)
     assert _draws() == first
-    helpers.setup(seed=8)
+    helpers.setup(8, quick)
     assert _draws() != first
     line = capsys.readouterr().out.splitlines()[0]
-    assert f"TensorFlow {tf.__version__}" in line and "profile smoke" in line and "seed 7" in line
-    assert report["seed"] == 7 and report["profile"] == "smoke"
+    assert f"TensorFlow {tf.__version__}" in line and "profile quick (set by the test)" in line
+    assert "seed 7" in line
+    assert report["seed"] == 7 and report["profile"] == "quick"
     assert report["device"].startswith(("CPU", "GPU"))
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "1", True])
-def test_setup_rejects_a_bad_seed(seed):
-    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
-        runtime.seed_everything(seed)
+@pytest.mark.parametrize("seed, error, message", [
+    (-1, ValueError, "seed must be at least 0"),
+    (1.5, TypeError, "seed must be an integer"),
+    ("1", TypeError, "seed must be an integer"),
+    (True, TypeError, "seed must be an integer"),
+])
+def test_setup_rejects_a_bad_seed(seed, error, message, smoke):
+    with pytest.raises(error, match=message):
+        helpers.setup(seed, smoke)
 
 
-def test_artifacts_dir_is_per_profile(monkeypatch, tmp_path):
-    monkeypatch.setenv("CNN_ARTIFACTS_DIR", str(tmp_path))
+def test_setup_refuses_a_string_for_deterministic(smoke):
+    with pytest.raises(TypeError, match="deterministic must be True or False, got str 'no'"):
+        helpers.setup(0, smoke, deterministic="no")
+
+
+def test_setup_needs_a_profile_object():
+    with pytest.raises(TypeError, match="profile must be a helpers.Profile"):
+        helpers.setup(0, "smoke")
+
+
+def test_test_environment_is_shared_and_keeps_what_is_set(monkeypatch, tmp_path):
+    for name in ("CNN_PROFILE", "KERAS_HOME", "CNN_ARTIFACTS_DIR", "CNN_STATIC_WIDGETS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    values = runtime.use_test_environment(tmp_path)
+    assert values["CNN_PROFILE"] == "smoke" and values["KERAS_HOME"] == str(tmp_path / ".cache" / "keras")
+    assert Path(values["KERAS_HOME"]).is_dir() and "MPLBACKEND" not in os.environ
     monkeypatch.setenv("CNN_PROFILE", "quick")
-    folder = helpers.artifacts_dir()
-    assert folder == tmp_path / "quick" and folder.is_dir()
+    assert runtime.use_test_environment(tmp_path)["CNN_PROFILE"] == "quick"  # a developer's choice stays
+    assert runtime.use_test_environment(tmp_path, "full")["CNN_PROFILE"] == "full"  # a tool's choice wins
+
+
+def test_importing_helpers_keeps_tensorflow_quiet(tmp_path):
+    """No start-up notice reaches stderr when helpers is the first to import TensorFlow."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-c", "import helpers, tensorflow as tf; "
+                             "tf.config.list_physical_devices('GPU'); print('ok')"],
+                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert result.stdout.strip() == "ok" and result.stderr == ""

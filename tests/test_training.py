@@ -1,12 +1,13 @@
+import gc
 import json
+import weakref
 
 import keras
 import numpy as np
 import pytest
 
-import helpers
 from helpers import models
-from helpers.training import TrainingRecord, train_on_batches
+from helpers.training import TrainingRecord, compiled_predictor, train_on_batches
 
 
 def small_problem(n_train=300, n_test=120):
@@ -14,9 +15,9 @@ def small_problem(n_train=300, n_test=120):
     y_train, y_test = rng.integers(0, 3, n_train), rng.integers(0, 3, n_test)
     # Class k lights up row band k: learnable in a few dozen steps.
     def images(y):
-        x = rng.normal(0, 0.1, (len(y), 12, 12, 1)).astype("float32")
+        x = rng.uniform(0, 0.2, (len(y), 12, 12, 1)).astype("float32")
         for k in range(3):
-            x[y == k, 4 * k : 4 * k + 4] += 1.0
+            x[y == k, 4 * k : 4 * k + 4] += 0.8
         return x
     return images(y_train), y_train, images(y_test), y_test
 
@@ -29,7 +30,7 @@ def tiny_model():
 
 
 def run(seed=0, **kwargs):
-    helpers.setup(seed=1)  # same initial weights
+    keras.utils.set_random_seed(1)  # same initial weights
     args = dict(iterations=40, batch_size=32, eval_every=5, eval_size=100, seed=seed, progress=False)
     args.update(kwargs)
     return train_on_batches(tiny_model(), *small_problem(), **args)
@@ -39,18 +40,19 @@ def test_record_lengths_follow_iterations_and_interval():
     record = run(iterations=42, eval_every=5)
     assert record.iterations == list(range(1, 43))
     assert len(record.train_loss) == len(record.train_accuracy) == 42
-    assert record.eval_iterations == list(range(5, 41, 5)) and len(record.test_accuracy) == 8
+    assert record.eval_iterations == list(range(5, 41, 5)) and len(record.eval_accuracy) == 8
     assert record.batch_size == 32 and record.eval_size == 100 and record.seconds > 0
+    assert record.eval_split == "validation"
 
 
 def test_the_loop_learns():
     record = run(iterations=60)
-    assert record.test_accuracy[-1] > 0.9 and np.mean(record.train_loss[-5:]) < record.train_loss[0]
+    assert record.eval_accuracy[-1] > 0.9 and np.mean(record.train_loss[-5:]) < record.train_loss[0]
 
 
 def test_seeding_gives_identical_records():
     first, second = run(seed=3), run(seed=3)
-    for name in ("train_loss", "train_accuracy", "test_accuracy", "eval_iterations"):
+    for name in ("train_loss", "train_accuracy", "eval_accuracy", "eval_iterations"):
         assert getattr(first, name) == getattr(second, name)
     assert run(seed=4).train_loss != first.train_loss  # another seed, other batches
 
@@ -65,11 +67,12 @@ def test_record_round_trips_through_json(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"batch_size": 301}, "batch_size=301 is larger than the 300 training examples"),
-    ({"eval_every": 0}, "eval_every must be a positive integer, got 0"),
-    ({"eval_every": -5}, "eval_every must be a positive integer, got -5"),
-    ({"iterations": 0}, "iterations must be a positive integer"),
-    ({"eval_size": 121}, "eval_size=121 is larger than the 120 test examples"),
+    ({"batch_size": 301}, "batch_size must be at most 300"),
+    ({"eval_every": 0}, "eval_every must be at least 1, got 0"),
+    ({"eval_every": -5}, "eval_every must be at least 1, got -5"),
+    ({"iterations": 0}, "iterations must be at least 1"),
+    ({"eval_size": 121}, "eval_size must be at most 120"),
+    ({"eval_split": "test set"}, "eval_split must be one of 'validation', 'test'"),
 ])
 def test_bad_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -80,7 +83,7 @@ def test_mismatched_lengths_are_rejected():
     x_train, y_train, x_test, y_test = small_problem()
     with pytest.raises(ValueError, match="x_train and y_train must have the same length, got 300 and 299"):
         train_on_batches(tiny_model(), x_train, y_train[:-1], x_test, y_test, 5, progress=False)
-    with pytest.raises(ValueError, match="x_test and y_test must have the same length"):
+    with pytest.raises(ValueError, match="x_eval and y_eval must have the same length"):
         train_on_batches(tiny_model(), x_train, y_train, x_test[:5], y_test, 5, progress=False)
 
 
@@ -100,23 +103,52 @@ def test_lenet5_counts():
     assert model.output_shape == (None, 10)
 
 
-def test_image_batches_scale_per_batch_and_keep_order():
-    x = np.arange(5 * 2 * 2 * 3, dtype=np.uint8).reshape(5, 2, 2, 3)
-    y = np.arange(5)
-    batches = list(helpers.image_batches(x, y, batch_size=2))
-    assert [len(b[1]) for b in batches] == [2, 2, 1]
-    images, labels = batches[0]
-    assert images.dtype.name == "float32"
-    np.testing.assert_allclose(images.numpy(), x[:2] / 255.0, atol=1e-7)
-    shuffled = np.concatenate([b[1].numpy() for b in helpers.image_batches(x, y, 2, shuffle=True, seed=1)])
-    assert sorted(shuffled) == list(range(5))
+def test_recorded_figures_are_each_batchs_own():
+    """With a learning rate of 0 the weights never move, so each recorded loss and accuracy
+    can be recomputed on its batch; a running mean over batches would not match."""
+    x_train, y_train, x_eval, y_eval = small_problem()
+    model = tiny_model()
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    record = train_on_batches(model, x_train, y_train, x_eval, y_eval, iterations=6, batch_size=20,
+                              eval_every=100, eval_size=10, seed=5, progress=False)
+    rng = np.random.default_rng(5)  # the loop's own draws, replayed
+    for loss, accuracy in zip(record.train_loss, record.train_accuracy):
+        batch = rng.choice(len(x_train), size=20, replace=False)
+        probabilities = model.predict(x_train[batch], verbose=0)
+        direct_loss = -np.mean(np.log(probabilities[np.arange(20), y_train[batch]]))
+        direct_accuracy = np.mean(probabilities.argmax(axis=1) == y_train[batch])
+        assert loss == pytest.approx(direct_loss, abs=1e-5)
+        assert accuracy == pytest.approx(direct_accuracy)
+    assert len(set(np.round(record.train_loss, 6))) > 1  # the batches really differ
 
 
-@pytest.mark.parametrize("args, message", [
-    ((np.zeros((3, 2, 2, 3), np.uint8), np.arange(2), 2), "x and y must have the same length"),
-    ((np.zeros((3, 2, 2, 3), np.float32), np.arange(3), 2), "x must hold uint8 images"),
-    ((np.zeros((3, 2, 2, 3), np.uint8), np.arange(3), 0), "batch_size must be a positive integer"),
-])
-def test_image_batches_rejects_bad_input(args, message):
-    with pytest.raises(ValueError, match=message):
-        helpers.image_batches(*args)
+def test_a_record_extends_with_a_later_run():
+    first, later = run(iterations=10), run(iterations=15, seed=2)
+    whole = first.extend(later)
+    assert whole.iterations == list(range(1, 26))
+    assert whole.eval_iterations == [5, 10, 15, 20, 25]
+    assert whole.train_loss == first.train_loss + later.train_loss
+    assert whole.seconds == pytest.approx(first.seconds + later.seconds)
+    assert first.iterations == list(range(1, 11))  # unchanged
+    with pytest.raises(ValueError, match="same batch_size, eval_size and eval_split"):
+        first.extend(run(iterations=10, batch_size=16))
+    with pytest.raises(TypeError, match="later must be a TrainingRecord"):
+        first.extend({"iterations": [1]})
+
+
+def test_a_record_refuses_inconsistent_lists():
+    with pytest.raises(ValueError, match="iterations, train_loss and train_accuracy must have the same length"):
+        TrainingRecord(iterations=[1, 2], train_loss=[0.5], train_accuracy=[0.1, 0.2])
+
+
+def test_the_predictor_cache_does_not_keep_a_model_alive():
+    model = tiny_model()
+    x = np.zeros((2, 12, 12, 1), dtype="float32")
+    predict = compiled_predictor(model)
+    np.testing.assert_allclose(predict(x).numpy(), model(x, training=False).numpy(), atol=1e-6)
+    assert compiled_predictor(model) is predict  # cached: traced once
+    alive = weakref.ref(model)
+    del model, predict
+    gc.collect()
+    assert alive() is None

@@ -47,14 +47,14 @@ def test_show_class_example_titles_its_place():
     fig = helpers.show_class_example(IMAGES, LABELS, NAMES, 1, 2)
     assert fig.axes[0].get_title() == "one – 3 of 3\n(dataset index 4)"
     np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), IMAGES[4])
-    with pytest.raises(ValueError, match=r"position must be in 0\.\.2"):
+    with pytest.raises(ValueError, match=r"position must be at most 2, got 3"):
         helpers.show_class_example(IMAGES, LABELS, NAMES, 1, 3)
-    with pytest.raises(ValueError, match=r"class_index must be in 0\.\.2"):
+    with pytest.raises(ValueError, match=r"class_index must be at most 2, got 3"):
         helpers.show_class_example(IMAGES, LABELS, NAMES, 3, 0)
 
 
 def test_browser_rejects_mismatched_input():
-    with pytest.raises(ValueError, match="labels has 5 entries for 6 images"):
+    with pytest.raises(ValueError, match="labels and images must have the same length, got 5 and 6"):
         helpers.image_browser(IMAGES, LABELS[:5], NAMES)
     with pytest.raises(ValueError, match=r"labels must lie in 0\.\.1"):
         helpers.image_browser(IMAGES, LABELS, NAMES[:2])
@@ -84,7 +84,18 @@ def test_convolution_explorer_static_fallback(monkeypatch):
 
 
 def test_convolution_explorer_rejects_colour_images():
-    with pytest.raises(ValueError, match=r"images\['rgb'\] must be 2-D"):
+    with pytest.raises(ValueError, match=r"images\['rgb'\] must have 2 dimensions"):
         helpers.convolution_explorer({"rgb": np.zeros((4, 4, 3))})
-    with pytest.raises(ValueError, match="non-empty dict"):
+    with pytest.raises(TypeError, match="non-empty dict"):
         helpers.convolution_explorer({})
+
+
+@pytest.mark.parametrize("name", ["identity", "sobel x", "box blur"])
+def test_explorer_draws_the_kernel_on_a_range_symmetric_about_zero(name):
+    from helpers import widgets
+
+    fig = widgets._explore_figure(np.zeros((9, 9)), name, 1, "valid", np.zeros((7, 7)))
+    kernel_image = fig.axes[1].images[0]
+    limit = float(np.abs(helpers.ops.kernel(name)).max())
+    assert kernel_image.norm.vmin == -limit and kernel_image.norm.vmax == limit
+    assert len(fig.axes) == 4  # input, kernel, output and the kernel's colour bar

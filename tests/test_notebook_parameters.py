@@ -1,0 +1,74 @@
+"""The parameters cell decides what a notebook does, and notebook 05 evaluates what 04 saved.
+
+These run notebooks in fresh kernels with ``CNN_PROFILE`` unset, so the only thing
+that can choose the profile is what the parameters cell says (as a teacher's edit or
+a papermill override would).
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from helpers.runtime import gpu_available
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def with_parameters(path: Path, **values) -> nbformat.NotebookNode:
+    """The notebook with NAME = value assignments rewritten in its parameters cell."""
+    notebook = nbformat.read(path, as_version=4)
+    cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    for name, value in values.items():
+        cell.source, count = re.subn(rf"^{name} = .*$", f"{name} = {value!r}", cell.source, flags=re.M)
+        assert count == 1, f"{path.name} has no parameter {name}"
+    return notebook
+
+
+def execute(notebook: nbformat.NotebookNode, cells: int | None = None) -> str:
+    """Run the first ``cells`` cells (all by default) in the notebooks' folder; return their text output."""
+    if cells is not None:
+        notebook.cells = notebook.cells[:cells]
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    return "\n".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                     for output in cell.outputs)
+
+
+@pytest.fixture
+def no_profile_variable(monkeypatch, tmp_path):
+    monkeypatch.delenv("CNN_PROFILE", raising=False)
+    monkeypatch.delenv("CNN_ALLOW_STANDIN", raising=False)
+    monkeypatch.setenv("CNN_ARTIFACTS_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_profile_none_without_the_variable_runs_quick_on_a_cpu_and_says_why(no_profile_variable):
+    if gpu_available():
+        pytest.skip("this machine has a GPU: PROFILE = None would mean full")
+    notebook = nbformat.read(NOTEBOOKS / "01_convolution_and_pooling.ipynb", as_version=4)
+    resolve = next(i for i, c in enumerate(notebook.cells) if "resolve_profile(PROFILE)" in c.source)
+    notebook.cells.insert(resolve + 1, nbformat.v4.new_code_cell("print('resolved:', profile.name, TF_CHECK_CASES)"))
+    text = execute(notebook, cells=resolve + 2)
+    assert "profile quick (PROFILE = None and TensorFlow sees no GPU)" in text
+    assert "resolved: quick 20" in text  # and the quick budget follows
+
+
+def test_smoke_in_the_cell_runs_smoke_and_notebook_05_evaluates_what_04_trained(no_profile_variable):
+    """Notebook 04 with PROFILE = "smoke" and DATASET = "fashion_mnist" written in its
+    parameters cell, then notebook 05: the smoke sizes run, and 05 evaluates that model."""
+    text_04 = execute(with_parameters(NOTEBOOKS / "04_lenet5_mnist_train_on_batch.ipynb",
+                                      PROFILE="smoke", DATASET="fashion_mnist"))
+    assert "profile smoke (PROFILE = 'smoke' in the parameters cell)" in text_04
+    assert re.search(r"x_train\s+\(900, 28, 28\)", text_04) and re.search(r"x_val\s+\(100, 28, 28\)", text_04)
+    assert re.search(r"x_test\s+\(300, 28, 28\)", text_04)  # the smoke sizes of the registry
+    assert (no_profile_variable / "smoke" / "lenet5_fashion_mnist" / "model.keras").exists()
+
+    notebook_05 = with_parameters(NOTEBOOKS / "05_evaluation_plots.ipynb", PROFILE="smoke")
+    first_check = next(i for i, c in enumerate(notebook_05.cells)
+                       if c.source.startswith("# Check yourself: one probability row per test image"))
+    text_05 = execute(notebook_05, cells=first_check + 1)  # the evaluation itself; plots are nbval's
+    assert "lenet5_fashion_mnist: loaded the model notebook 04 saved" in text_05
+    assert re.search(r"LeNet-5 on Fashion-MNIST[^:]*: 300 test images", text_05)

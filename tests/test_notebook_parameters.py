@@ -12,6 +12,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+import helpers
+from helpers import recipes
 from helpers.runtime import gpu_available
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -66,9 +68,15 @@ def test_smoke_in_the_cell_runs_smoke_and_notebook_05_evaluates_what_04_trained(
     assert re.search(r"x_test\s+\(300, 28, 28\)", text_04)  # the smoke sizes of the registry
     assert (no_profile_variable / "smoke" / "lenet5_fashion_mnist" / "model.keras").exists()
 
+    # Notebook 05 also needs notebook 03's model; an untrained one saved under its recipe spares
+    # this test a training run (what 05 does with it is nbval's business, not this test's).
+    smoke = helpers.resolve_profile("smoke")
+    cifar = helpers.load_dataset("cifar10", smoke, train_size=100, test_size=20, validation_size=0.2)
+    untrained = recipes.BATCHNORM_CNN.build(recipes.BATCHNORM_CNN.budget(smoke))
+    helpers.save_trained(recipes.BATCHNORM_CNN, smoke, cifar, untrained, {"loss": [2.3], "val_loss": [2.3]})
+
     notebook_05 = with_parameters(NOTEBOOKS / "05_evaluation_plots.ipynb", PROFILE="smoke")
-    first_check = next(i for i, c in enumerate(notebook_05.cells)
-                       if c.source.startswith("# Check yourself: one probability row per test image"))
-    text_05 = execute(notebook_05, cells=first_check + 1)  # the evaluation itself; plots are nbval's
+    cases = next(i for i, c in enumerate(notebook_05.cells) if c.source.startswith("def make_case("))
+    text_05 = execute(notebook_05, cells=cases + 1)  # loading and evaluating; plots are nbval's
     assert "lenet5_fashion_mnist: loaded the model notebook 04 saved" in text_05
     assert re.search(r"LeNet-5 on Fashion-MNIST[^:]*: 300 test images", text_05)

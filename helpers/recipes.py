@@ -179,18 +179,14 @@ def latest_dataset(recipe_: Recipe, profile: Profile) -> str | None:
 
 @dataclass(frozen=True)
 class Trained:
-    """A recipe's model ready to evaluate: model, history, the data, and whether it was loaded."""
+    """A recipe's model ready to evaluate: model, history, data, whether it was loaded, test images."""
 
     recipe: Recipe
     model: Any
     history: Any
     data: Dataset
     loaded: bool
-
-    @property
-    def x_test(self) -> np.ndarray:
-        """The test images prepared as the model expects them."""
-        return self.recipe.prepare(self.data.x_test)
+    x_test: np.ndarray  # the test images prepared as the model expects them
 
 
 def load_or_train(recipe_: Recipe, profile: Profile, dataset: str | None = None,
@@ -212,7 +208,7 @@ def load_or_train(recipe_: Recipe, profile: Profile, dataset: str | None = None,
         saved = artifacts.load_artifact(stem, profile, expect_kind=recipe_.history_kind)
         print(f"{stem}: loaded the model notebook {recipe_.notebook[:2]} saved in {saved.folder} "
               f"(trained on {saved.metadata.get('source', 'unknown data')})")
-        return Trained(recipe_, saved.model, saved.history, data, loaded=True)
+        return Trained(recipe_, saved.model, saved.history, data, True, recipe_.prepare(data.x_test))
     budget = recipe_.budget(profile)
     print(f"{stem}: nothing saved under the '{profile.name}' profile yet (run notebook "
           f"{recipe_.notebook} first to reuse its model); training it now: "
@@ -224,7 +220,7 @@ def load_or_train(recipe_: Recipe, profile: Profile, dataset: str | None = None,
     history = recipe_.fit(model, data, budget, seed)
     if artifacts.history_kind(history) == "keras_history":
         history = dict(getattr(history, "history", history))
-    return Trained(recipe_, model, history, data, loaded=False)
+    return Trained(recipe_, model, history, data, False, recipe_.prepare(data.x_test))
 
 
 __all__ = ["BATCHNORM_CNN", "LENET5", "RECIPES", "Recipe", "Trained", "latest_dataset",

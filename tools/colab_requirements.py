@@ -16,6 +16,7 @@ checks, so it can upgrade them before a notebook imports them.
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from importlib import metadata
@@ -65,21 +66,25 @@ def plan(requirements: list[Requirement]) -> tuple[list[str], list[str], list[st
     return install, kept, satisfied
 
 
-def main() -> int:
+def main() -> None:
+    """Install what is missing or too old, and print what was done.
+
+    Raises ``RuntimeError`` with pip's last words when pip fails. Returns normally
+    otherwise: the setup cell runs this in the notebook's own process.
+    """
     install, kept, satisfied = plan(runtime_requirements())
     if install:
         print(f"Installing {', '.join(install)} ...", flush=True)
         done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-input", *install],
                               capture_output=True, text=True)
         if done.returncode != 0:
-            print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
-            return done.returncode
+            raise RuntimeError(f"pip could not install {', '.join(install)}:\n{done.stderr[-3000:]}")
+        importlib.invalidate_caches()  # this process imports them next
     print("Installed: " + (", ".join(install) or "nothing (all present)"))
     print("Already there: " + ", ".join(satisfied))
     if kept:
         print("Kept Colab's own: " + ", ".join(kept))
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

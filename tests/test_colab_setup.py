@@ -20,7 +20,10 @@ RUN_AS_COLAB = """
 import sys, types
 sys.modules["google.colab"] = types.ModuleType("google.colab")  # what Colab's kernel has loaded
 from IPython.core.interactiveshell import InteractiveShell
-result = InteractiveShell.instance().run_cell(open(sys.argv[1], encoding="utf-8").read())
+class Kernel(InteractiveShell):
+    def enable_gui(self, gui=None):  # `%matplotlib inline` needs no event loop
+        pass
+result = Kernel.instance().run_cell(open(sys.argv[1], encoding="utf-8").read())
 result.raise_error()
 import helpers
 print("helpers from", helpers.__file__)

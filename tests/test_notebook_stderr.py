@@ -9,8 +9,9 @@ root_conftest = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(root_conftest)
 unexpected_stderr = root_conftest.unexpected_stderr
 
-STANDIN = ("/repo/helpers/data.py:240: StandInWarning: *** STAND-IN DATA *** cifar10 is not cached\n"
-           "  warnings.warn(message, StandInWarning, stacklevel=2)\n")
+STANDIN = ("/tmp/ipykernel_77/3094.py:5: StandInWarning: *** STAND-IN DATA *** cifar10 is not cached; "
+           "no download tried.\n*** generated shapes and textures\n"
+           "  data = helpers.load_dataset(\"cifar10\", profile)\n")
 KERAS = ("/venv/keras/src/models/functional.py:259: UserWarning: The structure of `inputs` doesn't match\n"
          "  warnings.warn(msg)\n")
 
@@ -22,7 +23,8 @@ def test_an_announced_stand_in_is_allowed_with_its_source_line():
 
 def test_anything_else_is_reported_line_by_line():
     assert unexpected_stderr(KERAS) == KERAS.splitlines()
-    assert unexpected_stderr(STANDIN + KERAS) == KERAS.splitlines()  # the excuse ends at the next record
+    assert unexpected_stderr(STANDIN + KERAS) == KERAS.splitlines()  # the excuse ends with its record
+    assert unexpected_stderr(KERAS + STANDIN) == KERAS.splitlines()
     assert unexpected_stderr("E0000 cuInit failed\n") == ["E0000 cuInit failed"]
 
 

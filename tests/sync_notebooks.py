@@ -8,7 +8,8 @@ For every ``notebooks/NN_*.ipynb`` it rewrites only:
 * the badge line in the first (title) cell: "Open in Colab" and "View source on
   GitHub" for this notebook, from the repository URL in ``pyproject.toml``
   (``[project.urls] Repository``; a fork changes that one line, then runs this);
-* the setup cell (the first code cell), from ``SETUP_CELL`` below;
+* the setup cell (the first code cell, which starts ``# Setup``; inserted before the
+  first code cell when missing), from ``SETUP_CELL`` below;
 * the kernelspec, exactly as JupyterLab 4 writes it (so opening a notebook does
   not mark it modified), and no stored widget state (an output, like the others);
 * solution cells (source starting ``# Solution N`` or ``# @title Solution N``):
@@ -28,6 +29,7 @@ import argparse
 import json
 import re
 import sys
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +105,10 @@ def sync(notebook: dict, name: str, url: str) -> dict:
     cells[0]["source"] = split_lines("\n".join(title))
 
     code = [cell for cell in cells if cell["cell_type"] == "code"]
+    if not "".join(code[0]["source"]).startswith("# Setup"):  # a new notebook: add one before the rest
+        code.insert(0, {"cell_type": "code", "execution_count": None, "id": uuid.uuid4().hex[:8],
+                        "metadata": {}, "outputs": [], "source": []})
+        cells.insert(cells.index(code[1]), code[0])
     code[0]["source"] = split_lines(setup_source(url))
     for cell in code:
         lines = "".join(cell["source"]).split("\n")

@@ -159,21 +159,22 @@ def figure_of(control):
     return box.find_element(By.CSS_SELECTOR, ".widget-output img").get_attribute("src")
 
 
-def changes_figure(driver, control, action):
+def changes_figure(driver, control, action, what):
     before = figure_of(control)
     action()
     WebDriverWait(driver, 30, 0.25).until(lambda d: figure_of(control) != before,
-                                          "the figure did not change after the control changed")
+                                          f"the figure did not change within 30 s after {what}")
 
 
 def test_01_runs_and_the_explorer_follows_kernel_and_stride(lab, browser):
     open_and_run_all(browser, *lab, "01_convolution_and_pooling.ipynb")
     kernel = WebDriverWait(browser, 30).until(lambda d: dropdown(d, "kernel"))
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", kernel)
-    changes_figure(browser, kernel, lambda: Select(kernel).select_by_visible_text("box blur"))
+    changes_figure(browser, kernel, lambda: Select(kernel).select_by_visible_text("box blur"),
+                   "the kernel dropdown changed to 'box blur'")
     stride = browser.find_element(By.XPATH, "//div[contains(@class,'widget-slider')]"
                                             "[label[normalize-space()='stride']]//div[contains(@class,'noUi-handle')]")
-    changes_figure(browser, kernel, lambda: stride.send_keys(Keys.ARROW_RIGHT))
+    changes_figure(browser, kernel, lambda: stride.send_keys(Keys.ARROW_RIGHT), "the stride slider moved 1 -> 2")
 
 
 def test_02_runs_and_the_image_browser_follows_its_class(lab, browser):
@@ -181,7 +182,8 @@ def test_02_runs_and_the_image_browser_follows_its_class(lab, browser):
     chosen = WebDriverWait(browser, 30).until(lambda d: dropdown(d, "class"))
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", chosen)
     other = Select(chosen).options[3].text
-    changes_figure(browser, chosen, lambda: Select(chosen).select_by_visible_text(other))
+    changes_figure(browser, chosen, lambda: Select(chosen).select_by_visible_text(other),
+                   f"the class dropdown changed to {other!r}")
 
 
 def test_04_runs_and_tqdm_draws_a_widget_bar(lab, browser):

@@ -5,20 +5,64 @@ Kernels inherit this process's environment; ``helpers.runtime.use_test_environme
 sets it (the same function the output-refresh tool and the benchmarks use): the
 ``smoke`` profile unless ``CNN_PROFILE`` is already set, a Keras home inside
 ``.cache/``, a fresh artifacts folder, static widgets, and no ``MPLBACKEND=Agg``.
+
+A notebook cell that writes to stderr fails its nbval test item (learners see
+stderr as a red block), unless every line is on ``STDERR_ALLOWED`` below. The
+check reads the outputs nbval already collected: no notebook runs twice.
 """
 
+import os
+import re
 from pathlib import Path
 
-from helpers.runtime import use_test_environment
+import pytest
+
+# Importing helpers (next line) sets TF_CPP_MIN_LOG_LEVEL in this process; remember whether
+# it was ours, so kernels start as a learner's do and the setup cell has to quieten TensorFlow.
+TF_LOG_LEVEL_WAS_SET = "TF_CPP_MIN_LOG_LEVEL" in os.environ
+
+from helpers.runtime import use_test_environment  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
+
+# What a notebook may write to stderr, one commented pattern each, removed from a cell's
+# stderr before the check (re.M: ^ and $ are line boundaries).
+STDERR_ALLOWED = (
+    # The offline stand-in datasets announce themselves on purpose, as a StandInWarning under
+    # `smoke` (which the tests run); real data never does. Its further lines start with "***";
+    # Python's warning display adds the calling line, indented.
+    re.compile(r"^.*STAND-IN DATA.*\n(?:\*\*\*.*\n|[ \t]+.*\n)*", re.M),
+)
 
 
 def pytest_configure(config):
     use_test_environment(ROOT)
+    if not TF_LOG_LEVEL_WAS_SET:
+        os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
 
 
 def pytest_collectstart(collector):
-    # TensorFlow writes to stderr at will; nbval's documented recipe skips comparing it.
+    # Stored outputs never hold stderr, so nbval must not compare it; it is checked below.
     if collector.fspath and collector.fspath.ext == ".ipynb":
         collector.skip_compare += ("stderr",)
+
+
+def unexpected_stderr(text: str, allowed=STDERR_ALLOWED) -> list[str]:
+    """The non-blank lines of ``text`` left once every ``allowed`` pattern is removed."""
+    text = text if text.endswith("\n") else text + "\n"
+    for pattern in allowed:
+        text = pattern.sub("", text)
+    return [line for line in text.splitlines() if line.strip()]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield
+    outputs = getattr(item, "test_outputs", None) or ()  # filled by nbval's cell items
+    text = "".join(o.get("text", "") for o in outputs
+                   if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    lines = unexpected_stderr(text)
+    if lines:
+        item.raise_cell_error("The cell wrote to stderr, which a learner sees as a red block; fix "
+                              "the cause or allowlist it in conftest.py with a reason:\n" + "\n".join(lines))
+    return result

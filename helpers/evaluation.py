@@ -223,7 +223,9 @@ def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8) -> list[Figur
     expected = tuple(model.inputs[0].shape[1:])
     if image.shape != expected:
         raise ValueError(f"image must have the model's input shape {expected}, got {image.shape}.")
-    probe = keras.Model(model.inputs, [layer.output for layer in convs])
+    # One input tensor, not the list `model.inputs`: a single array then matches the
+    # structure Keras expects (a list would make every call warn that it does not).
+    probe = keras.Model(model.inputs[0], [layer.output for layer in convs])
     outputs = probe(image[None], training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     figures = []

@@ -103,6 +103,20 @@ def quiet_tensorflow_startup() -> None:
         os.close(saved)
 
 
+# Keras 3.15 (keras-team/keras#22777) warns that `shuffle=True` "will be ignored" whenever
+# `fit` gets a tf.data.Dataset, even when the caller never passed it: True is fit's default.
+# Our datasets shuffle themselves (helpers.image_batches), so the warning says nothing true.
+KERAS_SHUFFLE_DEFAULT_WARNING = (r"`shuffle=True` was passed, but will be ignored since the data `x` "
+                                 r"was provided as a tf\.data\.Dataset")
+
+
+def ignore_keras_shuffle_default_warning() -> None:
+    """Hide exactly the warning Keras gives for its own ``fit(shuffle=True)`` default on a dataset."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=KERAS_SHUFFLE_DEFAULT_WARNING, category=UserWarning)
+
+
 def gpu_available() -> bool:
     """True when TensorFlow sees at least one GPU."""
     import tensorflow as tf
@@ -226,8 +240,9 @@ def use_test_environment(root: str | Path, profile: str = "smoke") -> dict[str, 
     except ``CNN_PROFILE`` when ``profile`` is not ``"smoke"``. Sets: the profile;
     a Keras home inside ``root/.cache`` (so nothing depends on a developer's
     downloads); a fresh artifacts folder; static widgets (no front end draws
-    them); TensorFlow's C++ log level; and removes ``MPLBACKEND=Agg``, which
-    would make inline figures vanish. Returns the variables it set.
+    them); and removes ``MPLBACKEND=Agg``, which would make inline figures
+    vanish. TensorFlow's log level is left alone, so kernels start as a
+    learner's do (see ``conftest.py``). Returns the variables it set.
     """
     checks.one_of(profile, "profile", PROFILE_NAMES)
     root = Path(root)
@@ -238,9 +253,7 @@ def use_test_environment(root: str | Path, profile: str = "smoke") -> dict[str, 
     os.environ.setdefault("KERAS_HOME", str(root / ".cache" / "keras"))
     os.environ.setdefault(ARTIFACTS_VARIABLE, tempfile.mkdtemp(prefix="cnn-artifacts-"))
     os.environ.setdefault("CNN_STATIC_WIDGETS", "1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.pop("MPLBACKEND", None)
     Path(os.environ["KERAS_HOME"]).mkdir(parents=True, exist_ok=True)  # Keras needs it writable
-    names = (PROFILE_VARIABLE, "KERAS_HOME", ARTIFACTS_VARIABLE, "CNN_STATIC_WIDGETS",
-             "TF_CPP_MIN_LOG_LEVEL")
+    names = (PROFILE_VARIABLE, "KERAS_HOME", ARTIFACTS_VARIABLE, "CNN_STATIC_WIDGETS")
     return {name: os.environ[name] for name in names}

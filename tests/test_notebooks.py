@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+import sync_notebooks
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHECK_TAG = "nbval-check-output"
@@ -29,14 +30,29 @@ def test_the_series_is_numbered_from_01_without_gaps():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 class TestNotebook:
-    def test_kernelspec_is_python3(self, path):
-        assert load(path)["metadata"]["kernelspec"]["name"] == "python3"
+    def test_is_in_sync_with_the_script(self, path):
+        """Badges, setup cell, kernelspec and solution metadata are written by tests/sync_notebooks.py."""
+        expected = sync_notebooks.synced_text(path, sync_notebooks.repository_url())
+        assert path.read_text(encoding="utf-8") == expected, "run: python tests/sync_notebooks.py"
+
+    def test_kernelspec_is_what_jupyterlab_writes(self, path):
+        metadata = load(path)["metadata"]
+        assert metadata["kernelspec"] == {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                          "name": "python3"}
+        assert "widgets" not in metadata, "no stored widget state (an output)"
 
     def test_opens_with_title_and_a_colab_badge_for_itself(self, path):
         first = load(path)["cells"][0]
         assert first["cell_type"] == "markdown" and source(first).startswith("# ")
-        link = f"colab.research.google.com/github/cnn-teaching/cnn-notebooks/blob/main/notebooks/{path.name}"
-        assert link in source(first)
+        repository = sync_notebooks.repository_url()  # pyproject.toml, [project.urls]
+        colab = repository.replace("https://github.com/", "https://colab.research.google.com/github/")
+        assert f"({colab}/blob/main/notebooks/{path.name})" in source(first)
+        assert f"({repository}/blob/main/notebooks/{path.name})" in source(first)
+
+    def test_setup_cell_clones_the_repository_named_in_pyproject(self, path):
+        setup = source(code_cells(load(path))[0])
+        assert f'REPOSITORY = "{sync_notebooks.repository_url()}"' in setup
+        assert "tools/colab_requirements.py" in setup
 
     def test_setup_cell_comes_first_then_one_parameters_cell(self, path):
         cells = code_cells(load(path))
@@ -74,4 +90,9 @@ class TestNotebook:
         assert any(h.startswith("## Exercises") for h in headings)
         solutions = [c for c in code_cells(nb) if c["metadata"].get("jupyter", {}).get("source_hidden")]
         assert len(solutions) >= 3
-        assert all(source(c).startswith("# Solution") and "assert" in source(c) for c in solutions)
+        for number, cell in enumerate(solutions, start=1):
+            # "# @title" and cellView "form" hide it in Colab; source_hidden hides it in JupyterLab.
+            assert source(cell).startswith(f"# @title Solution {number}\n"), source(cell)[:40]
+            assert cell["metadata"]["cellView"] == "form" and "assert" in source(cell)
+        titled = [c for c in code_cells(nb) if source(c).startswith(("# Solution", "# @title"))]
+        assert len(titled) == len(solutions), "every solution is hidden, and nothing else"

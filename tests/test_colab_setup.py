@@ -1,0 +1,85 @@
+"""The setup cell's Colab branch, run here: a stand-in ``google.colab`` and a local clone URL."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sync_notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import colab_requirements  # noqa: E402
+
+# Runs a cell the way a kernel does (IPython, so `%matplotlib inline` works), as if in Colab.
+RUN_AS_COLAB = """
+import sys, types
+sys.modules["google.colab"] = types.ModuleType("google.colab")  # what Colab's kernel has loaded
+from IPython.core.interactiveshell import InteractiveShell
+class Kernel(InteractiveShell):
+    def enable_gui(self, gui=None):  # `%matplotlib inline` needs no event loop
+        pass
+result = Kernel.instance().run_cell(open(sys.argv[1], encoding="utf-8").read())
+result.raise_error()
+import helpers
+print("helpers from", helpers.__file__)
+"""
+
+
+def setup_cell(notebook: Path) -> str:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
+
+
+@pytest.fixture(scope="module")
+def colab_run(tmp_path_factory):
+    """Run notebook 01's setup cell in an empty folder, cloning this repository's committed HEAD."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("needs git and a git checkout of this repository to clone from")
+    source = setup_cell(sync_notebooks.notebooks()[0])
+    published = f'REPOSITORY = "{sync_notebooks.repository_url()}"'
+    assert published in source
+    source = source.replace(published, f'REPOSITORY = "{ROOT.as_uri()}"')  # file://, so --depth=1 applies
+    folder = tmp_path_factory.mktemp("content")  # Colab's /content: empty, nothing importable
+    cell = folder.parent / "setup_cell.py"
+    cell.write_text(source, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MPLBACKEND")}
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", RUN_AS_COLAB, str(cell)], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=300)
+    return done, time.perf_counter() - start, folder
+
+
+def test_the_colab_branch_clones_checks_versions_and_imports_helpers(colab_run):
+    done, seconds, folder = colab_run
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"Cloned {ROOT.as_uri()} into {folder / 'cnn-notebooks'}"
+    # Everything is installed here, so nothing is (and no network is needed).
+    assert "Installed: nothing (all present)" in lines
+    assert any(line.startswith("Already there: tensorflow ") and "keras " in line for line in lines)
+    assert lines[-1] == f"helpers from {folder / 'cnn-notebooks' / 'helpers' / '__init__.py'}"
+    assert done.stderr == ""
+    assert seconds < 60, f"the setup cell took {seconds:.0f} s"
+
+
+def test_requirements_are_checked_from_the_one_list():
+    names = [r.name for r in colab_requirements.runtime_requirements()]
+    assert "keras" in names and "tensorflow" in names
+    assert not set(names) & colab_requirements.DEVELOPMENT_ONLY
+
+
+def test_only_missing_or_too_old_packages_are_installed(monkeypatch):
+    from packaging.requirements import Requirement
+
+    versions = {"keras": "3.10.0", "tqdm": "4.70.1", "numpy": "2.0.2"}
+    monkeypatch.setattr(colab_requirements, "installed_version", versions.get)
+    wanted = [Requirement(r) for r in ("keras>=3.15,<4", "tqdm>=4.70", "numpy>=2.4", "newthing>=1")]
+    install, kept, satisfied = colab_requirements.plan(wanted)
+    assert install == ["keras<4,>=3.15", "newthing>=1"]
+    assert kept == ["numpy 2.0.2 (tested with >=2.4)"]  # Colab's own build stays
+    assert satisfied == ["tqdm 4.70.1"]

@@ -37,24 +37,32 @@ def plain_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: int 
 
 
 def batchnorm_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: int = 10,
-                  dropout: float = 0.25, momentum: float = 0.99) -> keras.Model:
+                  dropout: float = 0.25, momentum: float = 0.99, batchnorm: bool = True) -> keras.Model:
     """Three blocks of [Conv–BN–Conv–BN–MaxPool–Dropout] (32, 64, 128 filters), Dense128, softmax.
 
     552,362 parameters on 32×32×3 with 10 classes, 896 of them the
     BatchNormalization layers' non-trainable moving means and variances.
     ``momentum`` is BatchNormalization's (Keras default 0.99); short runs need
     less so the moving statistics catch up. Outputs probabilities (softmax).
+    ``batchnorm=False`` gives the ablation of notebook 03: the same network with
+    every BatchNormalization layer removed and nothing else changed (550,570
+    parameters, named ``no_batchnorm_cnn``).
     """
     _check_shape(input_shape, num_classes)
     checks.number(dropout, "dropout", 0, 1, high_open=True)
     checks.number(momentum, "momentum", 0, 1, high_open=True)
+    checks.boolean(batchnorm, "batchnorm")
+
+    def normalise() -> list:
+        return [layers.BatchNormalization(momentum=momentum)] if batchnorm else []
+
     stack = [keras.Input(shape=input_shape)]
     for filters in (32, 64, 128):
         stack += [
             layers.Conv2D(filters, 3, padding="same", activation="relu"),
-            layers.BatchNormalization(momentum=momentum),
+            *normalise(),
             layers.Conv2D(filters, 3, padding="same", activation="relu"),
-            layers.BatchNormalization(momentum=momentum),
+            *normalise(),
             layers.MaxPooling2D(2),
             layers.Dropout(dropout),
         ]
@@ -64,7 +72,7 @@ def batchnorm_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: 
         layers.Dropout(dropout),
         layers.Dense(num_classes, activation="softmax"),
     ]
-    return keras.Sequential(stack, name="batchnorm_cnn")
+    return keras.Sequential(stack, name="batchnorm_cnn" if batchnorm else "no_batchnorm_cnn")
 
 
 def lenet5(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10) -> keras.Model:

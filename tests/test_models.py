@@ -54,6 +54,17 @@ def model_defined_in(notebook: str, variable: str, **parameters):
     return namespace[variable]
 
 
+def model_built_in(notebook: str, function: str, **parameters):
+    """Execute the notebook cell with `def function():` and return the model it builds."""
+    cells = json.loads((NOTEBOOKS / notebook).read_text())["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    defining = [s for s in sources if f"def {function}(" in s and "# Solution" not in s]
+    assert len(defining) == 1, f"one cell of {notebook} should define {function}()"
+    namespace = {"keras": keras, **parameters}
+    exec(defining[0], namespace)
+    return namespace[function]()
+
+
 def test_notebook_04_lenet5_is_the_helpers_copy():
     written_out = model_defined_in("04_lenet5_mnist_train_on_batch.ipynb", "model")
     assert models.describe_layers(written_out) == models.describe_layers(models.lenet5())
@@ -84,9 +95,24 @@ def test_batchnorm_cnn_counts():
         models.batchnorm_cnn(dropout=1.0)
 
 
+def test_batchnorm_cnn_without_batchnorm_is_the_same_network_minus_those_layers():
+    with_bn, without = models.batchnorm_cnn(), models.batchnorm_cnn(batchnorm=False)
+    kept = [row for row in models.describe_layers(with_bn) if row[0] != "BatchNormalization"]
+    assert kept == models.describe_layers(without) and len(with_bn.layers) - len(without.layers) == 6
+    assert without.count_params() == 552_362 - 4 * 448 == 550_570 and not without.non_trainable_weights
+    with pytest.raises(TypeError, match="batchnorm must be True or False"):
+        models.batchnorm_cnn(batchnorm="no")
+
+
+NOTEBOOK_03 = "03_batchnorm_cnn_cifar10.ipynb"
+
+
 def test_notebook_03_models_are_the_helpers_copies():
-    plain = model_defined_in("03_batchnorm_cnn_cifar10.ipynb", "plain")
+    plain = model_built_in(NOTEBOOK_03, "plain_cnn")
     assert models.describe_layers(plain) == models.describe_layers(models.plain_cnn())
-    batchnorm = model_defined_in("03_batchnorm_cnn_cifar10.ipynb", "batchnorm", BN_MOMENTUM=0.99)
+    batchnorm = model_built_in(NOTEBOOK_03, "batchnorm_cnn", BN_MOMENTUM=0.99)
     assert models.describe_layers(batchnorm) == models.describe_layers(models.batchnorm_cnn())
     assert models.describe_layers(batchnorm) != models.describe_layers(models.batchnorm_cnn(momentum=0.9))
+    twin = model_built_in(NOTEBOOK_03, "no_batchnorm_cnn")
+    assert models.describe_layers(twin) == models.describe_layers(models.batchnorm_cnn(batchnorm=False))
+    assert models.describe_layers(twin) != models.describe_layers(models.batchnorm_cnn(dropout=0.5, batchnorm=False))

@@ -95,7 +95,8 @@ def _build_batchnorm_cnn(budget: Mapping[str, Any]):
 def _fit_batchnorm_cnn(model, data: Dataset, budget: Mapping[str, Any], seed: int):
     train = image_batches(data.x_train, data.y_train, budget["batch_size"], shuffle=True, seed=seed)
     validation = image_batches(data.x_val, data.y_val, 256)
-    return model.fit(train, epochs=budget["epochs"], validation_data=validation, verbose=0)
+    # The dataset shuffles itself; shuffle=False says so to fit (which otherwise warns).
+    return model.fit(train, epochs=budget["epochs"], validation_data=validation, shuffle=False, verbose=0)
 
 
 LENET5 = Recipe(

@@ -533,8 +533,8 @@ def _load_cached(info: DatasetInfo):
             f"Could not load {info.name}: keras.datasets.{info.name} failed on the files in "
             f"{keras_cache_dir()} ({type(error).__name__}: {error}).\n"
             "To go on:\n"
-            f"- delete {', '.join(str(p) for p in expected_files(info.name))} and what Keras "
-            f"extracted beside it, then run again to download it ({info.download})\n"
+            f"- delete the files (rm {' '.join(repr(str(p)) for p in expected_files(info.name))}, and "
+            f"what Keras extracted beside them) and run again to download them ({info.download})\n"
             + _standin_advice()
         ) from error
 

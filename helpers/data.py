@@ -310,6 +310,7 @@ def stratified_subset(
     order. ``y`` holds class indices shaped (N,) or (N, 1).
     """
     x = checks.array(x, "x")
+    checks.labels(y, "y")
     checks.same_length(x, "x", y, "y")
     index = stratified_indices(y, size, seed)
     return x[index], np.asarray(y)[index]
@@ -323,11 +324,12 @@ def validation_split(x: np.ndarray, y: np.ndarray, size: int | float, seed: int 
     float in (0, 1)). Both parts keep the original order.
     """
     x = checks.array(x, "x")
+    checks.labels(y, "y")
     checks.same_length(x, "x", y, "y")
     _check_validation_size(size)
     count = size if isinstance(size, (int, np.integer)) else int(round(size * len(x)))
     if not 1 <= count < len(x):
-        raise ValueError(f"validation size must leave examples on both sides: {size!r} of "
+        raise ValueError(f"validation_size must leave examples on both sides: {size!r} of "
                          f"{len(x):,} gives {count:,} validation examples.")
     held_out = stratified_indices(y, count, seed)
     keep = np.ones(len(x), dtype=bool)

@@ -82,7 +82,7 @@ def conv2d(x, kernels, stride: int | tuple[int, int] = 1, padding: Padding = "va
             patch = padded[i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw, :]
             out += patch @ kernels[i, j]  # (OH, OW, C_in) @ (C_in, C_out)
     if bias is not None:
-        bias = np.asarray(bias, dtype=np.float64).reshape(-1)
+        bias = checks.finite(checks.array(bias, "bias").astype(np.float64), "bias").reshape(-1)
         if bias.shape != (c_out,):
             raise ValueError(f"bias must hold one value per output channel ({c_out}), "
                              f"got shape {bias.shape}.")

@@ -1,12 +1,14 @@
-"""Data loading fails safe and fast: damaged cache files, no network, a network that never answers.
+"""Data and saved files fail safe: damaged caches, no network, a network that never answers, broken artifacts.
 
-Each fault must end in ``DatasetUnavailableError`` within 10 s, naming the file,
-what is wrong with it and what to do, and must leave the user's files as they were.
+Each data fault must end in ``DatasetUnavailableError`` within 10 s, naming the
+file, what is wrong with it and what to do, and must leave the user's files as
+they were; each damaged model or history in ``ArtifactError`` naming the file.
 """
 
 import dataclasses
 import gzip
 import hashlib
+import os
 import socket
 import time
 import warnings
@@ -226,3 +228,104 @@ def test_keras_would_delete_a_mismatched_file_which_is_why_it_is_checked_first(k
     with pytest.raises(Exception):  # noqa: B017 - Keras's own bare Exception
         keras.datasets.mnist.load_data()
     assert not path.exists()
+
+
+# --- saved models and histories ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def saved_once(tmp_path_factory):
+    """One real artifact, saved once; each test copies it and damages its copy."""
+    root = tmp_path_factory.mktemp("artifacts")
+    profile = helpers.Profile("smoke", "set by the test", True, root)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    record = helpers.TrainingRecord(iterations=[1, 2], train_loss=[1.0, 0.9], train_accuracy=[0.2, 0.3],
+                                    batch_size=2, eval_size=4)
+    return helpers.artifacts.save_artifact("toy", profile, model, record)
+
+
+@pytest.fixture
+def artifact(saved_once, tmp_path):
+    import shutil
+
+    profile = helpers.Profile("smoke", "set by the test", True, tmp_path)
+    shutil.copytree(saved_once, profile.artifacts_dir / "toy")
+    return profile, profile.artifacts_dir / "toy"
+
+
+def halve(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize("damage, names, problem", [
+    (lambda f: halve(f / "model.keras"), "model.keras", "could not be loaded"),
+    (lambda f: (f / "model.keras").write_bytes(b""), "model.keras", "could not be loaded"),
+    (lambda f: halve(f / "history.json"), "history.json", "JSONDecodeError"),
+    (lambda f: (f / "history.json").write_bytes(b"\xff\xfe\x00 binary"), "history.json", "not a readable"),
+    (lambda f: (f / "history.json").write_text("[1, 2]"), "history.json", "JSON object was expected"),
+    (lambda f: (f / "history.json").write_text('{"kind": "keras_history", "values": {"loss": ["a"]}}'),
+     "history.json", "must be a list of numbers"),
+    (lambda f: (f / "history.json").write_text('{"kind": "keras_history", "values": {"acc": [1.0]}}'),
+     "history.json", "'loss' entry"),
+    (lambda f: (f / "history.json").write_text(
+        '{"kind": "training_record", "values": {"iterations": [1], "train_loss": [],'
+        ' "train_accuracy": []}}'), "history.json", "same length"),
+    (lambda f: (f / "history.json").unlink(), "history.json", "is missing"),
+])
+def test_a_damaged_artifact_names_the_file_and_what_to_do(artifact, damage, names, problem):
+    profile, folder = artifact
+    damage(folder)
+    before = snapshot(folder)
+    with pytest.raises(helpers.ArtifactError) as caught:
+        helpers.artifacts.load_artifact("toy", profile)
+    message = str(caught.value)
+    assert str(folder / names) in message and problem in message
+    assert "Re-run the notebook" in message and f"delete {folder}" in message
+    assert snapshot(folder) == before  # reading never repairs or removes anything
+
+
+def test_a_history_of_the_wrong_kind_is_refused_not_returned(artifact):
+    profile, _ = artifact
+    with pytest.raises(helpers.ArtifactError, match="holds a training_record, not the keras_history"):
+        helpers.artifacts.load_artifact("toy", profile, expect_kind="keras_history")
+
+
+def test_models_load_in_safe_mode(tmp_path):
+    """A model with a Python lambda in it could run any code when loaded: it is refused."""
+    profile = helpers.Profile("smoke", "set by the test", True, tmp_path)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(lambda x: x * 2)])
+    helpers.artifacts.save_artifact("unsafe", profile, model, {"loss": [1.0]})
+    with pytest.raises(helpers.ArtifactError, match="model.keras could not be loaded.*safe_mode"):
+        helpers.artifacts.load_artifact("unsafe", profile)
+
+
+def test_a_training_record_file_is_written_whole_and_read_with_its_name(tmp_path, monkeypatch):
+    record = helpers.TrainingRecord(iterations=[1], train_loss=[0.5], train_accuracy=[0.9])
+    path = record.save(tmp_path / "record.json")
+    assert helpers.TrainingRecord.load(path) == record
+    halve(path)
+    with pytest.raises(ValueError, match=f"{path} is not a readable TrainingRecord.*re-run the notebook"):
+        helpers.TrainingRecord.load(path)
+
+    def failing_write(*args, **kwargs):
+        raise OSError("disk full (simulated)")
+    record.save(path)
+    monkeypatch.setattr(os, "replace", failing_write)
+    with pytest.raises(OSError, match="disk full"):
+        helpers.TrainingRecord(iterations=[1, 2], train_loss=[0.5, 0.4],
+                               train_accuracy=[0.9, 0.95]).save(path)
+    monkeypatch.undo()
+    assert helpers.TrainingRecord.load(path) == record  # the earlier file, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["record.json"]  # no temporary leftovers
+
+
+def test_no_helper_loads_numpy_files_with_pickles_allowed():
+    import ast
+    from pathlib import Path
+
+    for source in Path(helpers.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "load" \
+                    and getattr(node.func.value, "id", "") in ("np", "numpy"):
+                flags = {k.arg: k.value for k in node.keywords}
+                assert isinstance(flags.get("allow_pickle"), ast.Constant) \
+                    and flags["allow_pickle"].value is False, f"{source.name}:{node.lineno}"

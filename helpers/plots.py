@@ -26,6 +26,7 @@ OKABE_ITO = (
     "#000000",  # black
 )
 CORRECT_COLOUR, MISTAKE_COLOUR = OKABE_ITO[0], OKABE_ITO[3]
+MAX_CLASSES = 10_000  # far beyond any dataset here; a larger count is a slip (and an endless loop)
 
 
 def show_image(ax, image: np.ndarray) -> None:
@@ -175,7 +176,7 @@ def examples_per_class(labels, per_class: int, num_classes: int | None = None) -
     labels = checks.labels(labels, "labels")
     per_class = checks.positive_int(per_class, "per_class")
     num_classes = (int(labels.max()) + 1 if num_classes is None
-                   else checks.positive_int(num_classes, "num_classes"))
+                   else checks.positive_int(num_classes, "num_classes", maximum=MAX_CLASSES))
     checks.labels(labels, "labels", num_classes)
     return np.concatenate(
         [np.flatnonzero(labels == k)[:per_class] for k in range(num_classes)]
@@ -253,7 +254,7 @@ def _curves(run, argument: str = "runs") -> tuple[str, dict[str, list[tuple[str,
 
     if isinstance(run, TrainingRecord):
         if not run.iterations:
-            raise ValueError("the TrainingRecord is empty.")
+            raise ValueError(f"{argument} is an empty TrainingRecord (no iterations recorded).")
         return "iteration", {
             "loss": [("train", np.array(run.iterations), np.array(run.train_loss))],
             "accuracy": [("train", np.array(run.iterations), np.array(run.train_accuracy)),

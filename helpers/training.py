@@ -131,6 +131,7 @@ class TrainingRecord:
                              f"{error}); re-run the notebook that wrote it, or delete it.") from None
 
 
+MAX_ITERATIONS = 1_000_000  # hours of training on any machine; more is a slip, not a plan
 _PREDICTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -184,7 +185,7 @@ def train_on_batches(
         raise TypeError(f"model must be a keras.Model, got {checks.describe(model)}.")
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
         raise ValueError("model must be compiled (with metrics=['accuracy']) before training.")
-    iterations = checks.positive_int(iterations, "iterations")
+    iterations = checks.positive_int(iterations, "iterations", maximum=MAX_ITERATIONS)
     x_train = checks.images(x_train, "x_train", scale="unit")
     x_eval = checks.images(x_eval, "x_eval", scale="unit")
     y_train = checks.labels(y_train, "y_train")

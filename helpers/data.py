@@ -11,10 +11,17 @@ Where the data comes from, in order:
 2. Fashion-MNIST only: Debian's ``dataset-fashion-mnist`` package, copied into
    the Keras cache so the real loader reads it;
 3. when the profile allows it (``smoke``, or an explicit opt-in): an announced
-   stand-in (see :mod:`helpers.standins`), never a download;
+   stand-in (see :mod:`helpers.standins`), never a download – printed, and
+   raised as a :class:`StandInWarning` so that it shows in logs too;
 4. otherwise a download through the real loader; if it fails,
    :class:`DatasetUnavailableError` says what failed, where the files are
    expected and how to run offline.
+
+Cached files are checked before Keras sees them (:func:`check_cache`): Keras
+deletes a file whose hash it does not recognise and downloads it again, so a
+damaged file is refused here instead, named, and left for the user to delete
+(or replaced by the stand-in, announced, where the profile allows one). Every
+loader call runs under a socket timeout, so a silent network fails in seconds.
 """
 
 from __future__ import annotations

@@ -63,14 +63,24 @@ def save_artifact(stem: str, profile: Profile, model, history, metadata: dict | 
     import keras
 
     stem = checks.file_stem(stem, "stem")
+    _check_profile(profile)
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {checks.describe(model)}.")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict of JSON-able facts or None, got "
+                        f"{checks.describe(metadata)}.")
     kind = history_kind(history)
     values = history.to_dict() if kind == "training_record" else {
-        key: [float(v) for v in series] for key, series in getattr(history, "history", history).items()}
+        key: checks.finite(checks.array(series, f"history[{key!r}]", ndim=1, allow_empty=True)
+                           .astype(float), f"history[{key!r}]").tolist()
+        for key, series in getattr(history, "history", history).items()}
     record = {"kind": kind, "metadata": dict(metadata or {}), "profile": profile.name,
               "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "values": values}
-    text = json.dumps(record, indent=1)  # fails here, before anything is written, if not JSON-able
+    try:  # fails here, before anything is written, if not JSON-able
+        text = json.dumps(record, indent=1, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"history and metadata must hold plain numbers, strings and lists "
+                        f"(finite numbers only), as JSON does: {error}.") from None
 
     parent = artifacts_dir(profile)
     final = parent / stem
@@ -92,6 +102,9 @@ def save_artifact(stem: str, profile: Profile, model, history, metadata: dict | 
 
 def saved_stems(profile: Profile, prefix: str = "") -> list[str]:
     """Names of the complete artifacts of ``profile`` starting with ``prefix``, newest first."""
+    _check_profile(profile)
+    if not isinstance(prefix, str):
+        raise TypeError(f"prefix must be a string, got {checks.describe(prefix)}.")
     folder = profile.artifacts_dir
     if not folder.is_dir():
         return []
@@ -111,6 +124,7 @@ def load_artifact(stem: str, profile: Profile, expect_kind: str | None = None) -
     import keras
 
     stem = checks.file_stem(stem, "stem")
+    _check_profile(profile)
     if expect_kind is not None:
         checks.one_of(expect_kind, "expect_kind", HISTORY_KINDS)
     folder = profile.artifacts_dir / stem
@@ -122,12 +136,16 @@ def load_artifact(stem: str, profile: Profile, expect_kind: str | None = None) -
             raise ArtifactError(f"{path} is missing. {advice}")
     try:
         record = json.loads(history_path.read_text())
+        if not isinstance(record, dict):
+            raise TypeError(f"a JSON object was expected, not {type(record).__name__}")
         kind, values = record["kind"], record["values"]
         if kind not in HISTORY_KINDS:
             raise ValueError(f"unknown history kind {kind!r}")
-        history = TrainingRecord.from_dict(values) if kind == "training_record" else dict(values)
-    except (ValueError, KeyError, TypeError) as error:  # JSONDecodeError is a ValueError
-        raise ArtifactError(f"{history_path} is not a readable history ({error}). {advice}") from None
+        history = (TrainingRecord.from_dict(values) if kind == "training_record"
+                   else _keras_history(values))
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:  # JSONDecodeError: ValueError
+        raise ArtifactError(f"{history_path} is not a readable history ({type(error).__name__}: "
+                            f"{error}). {advice}") from None
     if expect_kind is not None and kind != expect_kind:
         raise ArtifactError(f"{history_path} holds a {kind}, not the {expect_kind} expected. {advice}")
     try:
@@ -135,4 +153,24 @@ def load_artifact(stem: str, profile: Profile, expect_kind: str | None = None) -
     except Exception as error:  # noqa: BLE001 - h5py/zip/JSON errors all mean the same to a reader
         raise ArtifactError(f"{model_path} could not be loaded ({type(error).__name__}: "
                             f"{error}). {advice}") from None
-    return Artifact(model, history, dict(record.get("metadata", {})), folder)
+    if not isinstance(model, keras.Model):
+        raise ArtifactError(f"{model_path} holds a {type(model).__name__}, not a keras.Model. {advice}")
+    metadata = record.get("metadata", {})
+    return Artifact(model, history, dict(metadata) if isinstance(metadata, dict) else {}, folder)
+
+
+def _keras_history(values) -> dict[str, list[float]]:
+    """A Keras ``History.history`` dict read from JSON: metric names to lists of numbers."""
+    if not isinstance(values, dict) or "loss" not in values:
+        raise TypeError("a Keras history must be a dict of metric lists with a 'loss' entry")
+    for key, series in values.items():
+        if not isinstance(series, list) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in series):
+            raise TypeError(f"the history entry {key!r} must be a list of numbers")
+    return {key: [float(v) for v in series] for key, series in values.items()}
+
+
+def _check_profile(profile) -> None:
+    if not isinstance(profile, Profile):
+        raise TypeError(f"profile must be a helpers.Profile (from helpers.resolve_profile), got "
+                        f"{checks.describe(profile)}.")

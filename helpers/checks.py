@@ -127,6 +127,10 @@ def finite(values: np.ndarray, argument: str) -> np.ndarray:
 
 def same_length(first: Any, first_argument: str, second: Any, second_argument: str) -> None:
     """Raise unless ``first`` and ``second`` have the same length."""
+    for value, argument in ((first, first_argument), (second, second_argument)):
+        if not hasattr(value, "__len__") or isinstance(value, (str, bytes)):
+            raise TypeError(f"{argument} must have a length (an array or a list), got "
+                            f"{describe(value)}.")
     if len(first) != len(second):
         raise ValueError(f"{first_argument} and {second_argument} must have the same length, "
                          f"got {len(first):,} and {len(second):,}.")
@@ -214,6 +218,19 @@ def class_names(value: Any, argument: str = "class_names") -> tuple[str, ...]:
     if len(set(names)) != len(names):
         raise ValueError(f"{argument} must not repeat a name, got {names!r}.")
     return names
+
+
+def names(value: Any, argument: str, count: int | None = None) -> tuple[str, ...]:
+    """Return ``value`` as a tuple of strings (titles, channel names), ``count`` of them if given."""
+    if isinstance(value, str) or not isinstance(value, (Sequence, np.ndarray)):
+        raise TypeError(f"{argument} must be a sequence of strings, got {describe(value)}.")
+    result = tuple(value)
+    if not all(isinstance(n, str) for n in result):
+        raise TypeError(f"{argument} must hold strings, got {describe(value)}.")
+    if count is not None and len(result) != count:
+        raise ValueError(f"{argument} has {len(result)} names for {count} "
+                         f"{'channel' if 'channel' in argument else 'item'}s.")
+    return result
 
 
 def probabilities(value: Any, argument: str = "probabilities", rows: int | None = None,

@@ -11,17 +11,29 @@ Where the data comes from, in order:
 2. Fashion-MNIST only: Debian's ``dataset-fashion-mnist`` package, copied into
    the Keras cache so the real loader reads it;
 3. when the profile allows it (``smoke``, or an explicit opt-in): an announced
-   stand-in (see :mod:`helpers.standins`), never a download;
+   stand-in (see :mod:`helpers.standins`), never a download – printed, and
+   raised as a :class:`StandInWarning` so that it shows in logs too;
 4. otherwise a download through the real loader; if it fails,
    :class:`DatasetUnavailableError` says what failed, where the files are
    expected and how to run offline.
+
+Cached files are checked before Keras sees them (:func:`check_cache`): Keras
+deletes a file whose hash it does not recognise and downloads it again, so a
+damaged file is refused here instead, named, and left for the user to delete
+(or replaced by the stand-in, announced, where the profile allows one). Every
+loader call runs under a socket timeout, so a silent network fails in seconds.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import os
 import shutil
 import socket
+import tempfile
+import warnings
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +44,15 @@ from . import checks, standins
 from .runtime import PROFILE_NAMES, STANDIN_VARIABLE, Profile
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-DOWNLOAD_TIMEOUT_S = 8  # per network operation: an unreachable host fails within seconds
+DOWNLOAD_TIMEOUT_S = 8  # per network operation: an unreachable or silent host fails within 10 s
 
 
 class DatasetUnavailableError(RuntimeError):
-    """The real dataset is neither cached nor downloadable, and no stand-in was allowed."""
+    """The real dataset is not usable: not cached, damaged, not downloadable, and no stand-in allowed."""
+
+
+class StandInWarning(UserWarning):
+    """A dataset was replaced by its offline stand-in (also printed, so it shows in logs and notebooks)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,7 @@ class DatasetInfo:
     download: str
     make_standin: Callable[[int | None, int | None], tuple]
     debian_folder: Path | None = None
+    cache_sha256: Mapping[str, str] | None = None
 
     def sizes(self, profile: Profile) -> tuple[int | None, int | None]:
         """(train, test) sizes that ``profile`` uses for this dataset."""
@@ -95,6 +112,9 @@ REGISTRY: dict[str, DatasetInfo] = {
             profile_sizes={"full": (None, None), "quick": (12_000, 2_000), "smoke": (1_000, 300)},
             cache_files=("mnist.npz",), download="11 MB",
             make_standin=_digits_standin,
+            # The hash keras.datasets.mnist checks (a mismatch makes Keras delete and re-download).
+            cache_sha256={"mnist.npz":
+                          "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"},
         ),
         DatasetInfo(
             name="fashion_mnist", title="Fashion-MNIST",
@@ -117,6 +137,8 @@ REGISTRY: dict[str, DatasetInfo] = {
             profile_sizes={"full": (None, None), "quick": (3_500, 2_000), "smoke": (1_000, 300)},
             cache_files=("cifar-10-batches-py-target_archive",), download="170.5 MB (163 MiB)",
             make_standin=_shapes_standin("cifar10", 32, 3, (1,), (50_000, 10_000)),
+            cache_sha256={"cifar-10-batches-py-target_archive":
+                          "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"},
         ),
     )
 }
@@ -232,15 +254,20 @@ def load_dataset(
     else:
         source_note = ""
 
-    if is_cached(name):
-        (x_train, y_train), (x_test, y_test) = _keras_loader(name)()
+    # Checked before Keras sees them: Keras deletes a file whose hash it does not recognise.
+    damage = _damaged_cache_file(info)
+    if is_cached(name) and damage is None:
+        (x_train, y_train), (x_test, y_test) = _load_cached(info)
         source = f"keras.datasets.{name} from the cache {keras_cache_dir()}{source_note}"
         class_names, is_standin = info.class_names, False
     elif profile.allow_standin:
         x_train, y_train, x_test, y_test, class_names, source = info.make_standin(train_size, test_size)
         is_standin = True
-        print(f"*** STAND-IN DATA *** {name} is not in {keras_cache_dir()}; no download tried.")
-        print(f"*** {source}")
+        why = (f"is not in {keras_cache_dir()}" if damage is None else
+               f"has a damaged cache file, {damage[0]} ({damage[1]}; left as it is)")
+        _announce_standin(f"*** STAND-IN DATA *** {name} {why}; no download tried.\n*** {source}")
+    elif damage is not None:
+        raise DatasetUnavailableError(_damaged_message(info, *damage))
     else:
         (x_train, y_train), (x_test, y_test) = _download(info)
         source = f"keras.datasets.{name}, downloaded to {keras_cache_dir()}"
@@ -290,6 +317,7 @@ def stratified_subset(
     order. ``y`` holds class indices shaped (N,) or (N, 1).
     """
     x = checks.array(x, "x")
+    checks.labels(y, "y")
     checks.same_length(x, "x", y, "y")
     index = stratified_indices(y, size, seed)
     return x[index], np.asarray(y)[index]
@@ -303,11 +331,12 @@ def validation_split(x: np.ndarray, y: np.ndarray, size: int | float, seed: int 
     float in (0, 1)). Both parts keep the original order.
     """
     x = checks.array(x, "x")
+    checks.labels(y, "y")
     checks.same_length(x, "x", y, "y")
     _check_validation_size(size)
     count = size if isinstance(size, (int, np.integer)) else int(round(size * len(x)))
     if not 1 <= count < len(x):
-        raise ValueError(f"validation size must leave examples on both sides: {size!r} of "
+        raise ValueError(f"validation_size must leave examples on both sides: {size!r} of "
                          f"{len(x):,} gives {count:,} validation examples.")
     held_out = stratified_indices(y, count, seed)
     keep = np.ones(len(x), dtype=bool)
@@ -384,30 +413,159 @@ def _copy_from_debian(info: DatasetInfo) -> None:
         origin = info.debian_folder / Path(relative).name
         if origin.exists() and not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(origin, target)
+            # Copied beside the target and renamed: an interrupted copy leaves no truncated file.
+            handle, partial = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
+            os.close(handle)
+            try:
+                shutil.copyfile(origin, partial)
+                os.replace(partial, target)
+            finally:
+                if os.path.exists(partial):
+                    os.remove(partial)
+
+
+class _NetworkTimeout:
+    """Every socket opened inside gets ``DOWNLOAD_TIMEOUT_S`` (Keras's downloader sets none)."""
+
+    def __enter__(self):
+        self.previous = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+
+    def __exit__(self, *exc_info):
+        socket.setdefaulttimeout(self.previous)
+
+
+def _standin_advice() -> str:
+    return ("- or use the announced offline stand-in: PROFILE = 'smoke' in the parameters cell, "
+            f"or set {STANDIN_VARIABLE}=1 before starting Jupyter, or "
+            "helpers.resolve_profile(PROFILE, allow_standin=True).")
+
+
+def _announce_standin(message: str) -> None:
+    print(message)
+    warnings.warn(StandInWarning(message), stacklevel=3)  # points at the load_dataset call
+
+
+def check_cache(name: str) -> None:
+    """Raise :class:`DatasetUnavailableError` if a file of dataset ``name`` in the Keras cache is damaged.
+
+    Absent files are not checked (a download fills them in). Files whose hash
+    Keras checks (MNIST, CIFAR-10) must match it – Keras would otherwise delete
+    them and download again without asking; Fashion-MNIST's files, which Keras
+    reads unchecked, must be complete gzipped IDX files. Nothing is modified.
+    """
+    info = dataset_info(name)
+    damage = _damaged_cache_file(info)
+    if damage is not None:
+        raise DatasetUnavailableError(_damaged_message(info, *damage))
+
+
+_VERIFIED: set[tuple[str, int, int]] = set()  # (path, size, mtime) already checked in this process
+
+
+def _damaged_cache_file(info: DatasetInfo) -> tuple[Path, str] | None:
+    """The first cached file of ``info`` that is damaged, with what is wrong with it."""
+    for relative, path in zip(info.cache_files, expected_files(info.name)):
+        if not path.exists():
+            continue
+        if not path.is_file():
+            return path, "is not a file"
+        status = path.stat()
+        key = (str(path), status.st_size, status.st_mtime_ns)
+        if key in _VERIFIED:
+            continue
+        expected_hash = (info.cache_sha256 or {}).get(relative)
+        if status.st_size == 0:
+            problem = "is empty"
+        elif expected_hash is not None:
+            problem = _hash_problem(path, expected_hash, status.st_size)
+        elif path.name.endswith(".gz"):
+            problem = _idx_problem(path)
+        else:
+            problem = None
+        if problem is not None:
+            return path, problem
+        _VERIFIED.add(key)
+    return None
+
+
+def _hash_problem(path: Path, expected: str, size: int) -> str | None:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() == expected:
+        return None
+    return (f"is incomplete or damaged: its {size:,} bytes do not have the SHA-256 of the real "
+            "file that keras.datasets checks")
+
+
+def _idx_problem(path: Path) -> str | None:
+    """What is wrong with a gzipped IDX file (MNIST's format), or None."""
+    try:
+        with gzip.open(path, "rb") as file:
+            content = file.read()
+    except (OSError, EOFError, zlib.error) as error:  # BadGzipFile is an OSError
+        return f"cannot be decompressed ({type(error).__name__}: {error})"
+    if len(content) < 8:
+        return f"is too short to be an IDX file ({len(content)} bytes decompressed)"
+    magic, count = int.from_bytes(content[:4], "big"), int.from_bytes(content[4:8], "big")
+    if magic == 2049:  # labels: header, then one byte per label
+        needed = 8 + count
+    elif magic == 2051 and len(content) >= 16:  # images: header with rows and columns, then pixels
+        needed = 16 + count * int.from_bytes(content[8:12], "big") * int.from_bytes(content[12:16], "big")
+    else:
+        return f"is not an IDX file of labels or images (magic number {magic})"
+    if len(content) != needed:
+        return (f"is truncated or damaged: its header announces {needed:,} bytes, it holds "
+                f"{len(content):,} once decompressed")
+    return None
+
+
+def _damaged_message(info: DatasetInfo, path: Path, problem: str) -> str:
+    again = f"downloaded again ({info.download})"
+    if info.debian_folder is not None and info.debian_folder.is_dir():
+        again = f"copied again from {info.debian_folder}"
+    return (f"Could not load {info.name}: the cache file {path} {problem}. It was left as it is "
+            "(keras.datasets would delete it and download it again without asking).\n"
+            "To go on:\n"
+            f"- delete it (rm '{path}') and run again: it will be {again}\n"
+            + _standin_advice())
+
+
+def _load_cached(info: DatasetInfo):
+    try:
+        with _NetworkTimeout():
+            return _keras_loader(info.name)()
+    except Exception as error:  # noqa: BLE001 - an unreadable cache gets one message
+        raise DatasetUnavailableError(
+            f"Could not load {info.name}: keras.datasets.{info.name} failed on the files in "
+            f"{keras_cache_dir()} ({type(error).__name__}: {error}).\n"
+            "To go on:\n"
+            f"- delete the files (rm {' '.join(repr(str(p)) for p in expected_files(info.name))}, and "
+            f"what Keras extracted beside them) and run again to download them ({info.download})\n"
+            + _standin_advice()
+        ) from error
 
 
 def _download(info: DatasetInfo):
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
     try:
-        return _keras_loader(info.name)()
+        with _NetworkTimeout():
+            return _keras_loader(info.name)()
     except Exception as error:  # noqa: BLE001 - any failure gets the same advice
         expected = "\n  ".join(str(p) for p in expected_files(info.name))
         debian = (f"\n- on Debian/Ubuntu, `apt-get install dataset-{info.name.replace('_', '-')}` "
                   "gives the real files" if info.debian_folder is not None else "")
+        reason = (f"no answer within {DOWNLOAD_TIMEOUT_S} s" if isinstance(error, TimeoutError)
+                  else f"{type(error).__name__}: {error}")
         raise DatasetUnavailableError(
             f"Could not load {info.name}: it is not cached and the download ({info.download}) "
-            f"failed ({error}).\n"
+            f"failed ({reason}).\n"
             f"The real loader looks for:\n  {expected}\n"
             "To go on:\n"
             f"- connect to the internet once, or copy the files above from a machine that has them{debian}\n"
-            f"- or use the announced offline stand-in: PROFILE = 'smoke' in the parameters cell, "
-            f"or set {STANDIN_VARIABLE}=1 before starting Jupyter, or "
-            "helpers.resolve_profile(PROFILE, allow_standin=True)."
+            + _standin_advice()
         ) from error
-    finally:
-        socket.setdefaulttimeout(previous)
 
 
 def sample_images(downscale: int = 4) -> dict[str, np.ndarray]:

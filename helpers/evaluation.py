@@ -101,6 +101,12 @@ def plot_precision_recall_f1(report: dict, class_names: Sequence[str], title: st
     missing = [name for name in class_names if name not in report]
     if missing:
         raise ValueError(f"report has no rows for {missing}; pass classification_table(...)[1].")
+    for name in (*class_names, "macro avg"):
+        row = report.get(name)
+        if not isinstance(row, dict) or not all(
+                isinstance(row.get(metric), (int, float)) for metric in ("precision", "recall", "f1-score")):
+            raise ValueError(f"report[{name!r}] must hold numbers for precision, recall and f1-score, "
+                             f"got {checks.describe(row)}; pass classification_table(...)[1].")
     fig, ax = plt.subplots(figsize=(12, 4))
     positions = np.arange(len(class_names))
     for k, (metric, hatch) in enumerate((("precision", ""), ("recall", "//"), ("f1-score", ".."))):
@@ -215,6 +221,9 @@ def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8) -> list[Figur
     """For one input image, the first ``max_maps`` feature maps of every Conv2D layer: one Figure each."""
     import keras
 
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {checks.describe(model)}.")
+    image = checks.images(checks.array(image, "image")[None], "image", scale="unit")[0]
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     if not convs:
         raise ValueError("model has no Conv2D layer to show feature maps of.")

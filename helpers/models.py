@@ -122,4 +122,4 @@ def _check_shape(input_shape, num_classes) -> None:
                         f"{checks.describe(input_shape)}.")
     for k, size in enumerate(input_shape):
         checks.positive_int(size, f"input_shape[{k}]", maximum=4096)
-    checks.integer(num_classes, "num_classes", minimum=2)
+    checks.integer(num_classes, "num_classes", minimum=2, maximum=10_000)

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import checks
 
+MAX_PADDING = 4_096  # pixels added along one axis; beyond that a slip, and np.pad runs out of memory
 Padding = str | int | tuple  # "valid" | "same" | p | (ph, pw) | ((top, bottom), (left, right))
 
 KERNELS = {
@@ -82,7 +83,7 @@ def conv2d(x, kernels, stride: int | tuple[int, int] = 1, padding: Padding = "va
             patch = padded[i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw, :]
             out += patch @ kernels[i, j]  # (OH, OW, C_in) @ (C_in, C_out)
     if bias is not None:
-        bias = np.asarray(bias, dtype=np.float64).reshape(-1)
+        bias = checks.finite(checks.array(bias, "bias").astype(np.float64), "bias").reshape(-1)
         if bias.shape != (c_out,):
             raise ValueError(f"bias must hold one value per output channel ({c_out}), "
                              f"got shape {bias.shape}.")
@@ -174,6 +175,10 @@ def _resolve_padding(padding: Padding, shape, kernel_shape, strides):
         for p in pair:
             checks.integer(p, "padding", minimum=0)
     for n, k, (before, after), axis in zip(shape, kernel_shape, result, ("height", "width")):
+        if before + after > MAX_PADDING:
+            raise ValueError(f"padding {padding!r} with a {k}-pixel window adds {before + after:,} "
+                             f"pixels to the {axis}, more than the {MAX_PADDING:,} allowed: check "
+                             "the padding and the kernel or pool size.")
         if k > n + before + after:
             raise ValueError(f"kernel {axis} {k} is larger than the padded input {axis} "
                              f"{n + before + after}.")

@@ -26,11 +26,14 @@ OKABE_ITO = (
     "#000000",  # black
 )
 CORRECT_COLOUR, MISTAKE_COLOUR = OKABE_ITO[0], OKABE_ITO[3]
+MAX_CLASSES = 10_000  # far beyond any dataset here; a larger count is a slip (and an endless loop)
 
 
 def show_image(ax, image: np.ndarray) -> None:
     """Draw one image (grey for one channel, colour for three) without axis ticks."""
-    image = np.asarray(image)
+    image = checks.pixel_values(checks.array(image, "image", ndim=(2, 3)), "image")
+    if image.ndim == 3 and image.shape[-1] not in (1, 3):
+        raise ValueError(f"image must be (H, W), (H, W, 1) or (H, W, 3), got {image.shape}.")
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
     ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
@@ -150,8 +153,7 @@ def plot_channel_histograms(
     images = checks.images(images, "images")
     bins = checks.positive_int(bins, "bins", maximum=1024)
     channels = 1 if images.ndim == 3 else images.shape[-1]
-    if isinstance(channel_names, str) or len(channel_names) != channels:
-        raise ValueError(f"channel_names has {len(channel_names)} names for {channels} channels.")
+    channel_names = checks.names(channel_names, "channel_names", channels)
     pixels = images.reshape(len(images), -1, channels)
     fig, axes = plt.subplots(1, channels, figsize=(4 * channels, 3.2), sharey=True, squeeze=False)
     upper = 255 if np.issubdtype(images.dtype, np.integer) else 1.0
@@ -174,7 +176,7 @@ def examples_per_class(labels, per_class: int, num_classes: int | None = None) -
     labels = checks.labels(labels, "labels")
     per_class = checks.positive_int(per_class, "per_class")
     num_classes = (int(labels.max()) + 1 if num_classes is None
-                   else checks.positive_int(num_classes, "num_classes"))
+                   else checks.positive_int(num_classes, "num_classes", maximum=MAX_CLASSES))
     checks.labels(labels, "labels", num_classes)
     return np.concatenate(
         [np.flatnonzero(labels == k)[:per_class] for k in range(num_classes)]
@@ -204,6 +206,9 @@ def plot_panels(
         raise ValueError(f"images and titles must be non-empty and of equal length, got "
                          f"{len(images)} and {len(titles)}.")
     ncols = checks.positive_int(ncols, "ncols")
+    titles = checks.names(titles, "titles")
+    checks.text(cmap, "cmap")
+    panel_size = checks.number(panel_size, "panel_size", 0.5, 10)
     for k, image in enumerate(images):
         checks.finite(checks.array(image, f"images[{k}]", ndim=(2, 3)).astype(float), f"images[{k}]")
     ncols = min(int(ncols), len(images))
@@ -243,13 +248,13 @@ def smooth(values: Sequence[float], factor: float) -> np.ndarray:
     return out
 
 
-def _curves(run) -> tuple[str, dict[str, list[tuple[str, np.ndarray, np.ndarray]]]]:
+def _curves(run, argument: str = "runs") -> tuple[str, dict[str, list[tuple[str, np.ndarray, np.ndarray]]]]:
     """Turn a History, a history dict or a TrainingRecord into x label and per-panel series."""
     from .training import TrainingRecord
 
     if isinstance(run, TrainingRecord):
         if not run.iterations:
-            raise ValueError("the TrainingRecord is empty.")
+            raise ValueError(f"{argument} is an empty TrainingRecord (no iterations recorded).")
         return "iteration", {
             "loss": [("train", np.array(run.iterations), np.array(run.train_loss))],
             "accuracy": [("train", np.array(run.iterations), np.array(run.train_accuracy)),
@@ -264,7 +269,8 @@ def _curves(run) -> tuple[str, dict[str, list[tuple[str, np.ndarray, np.ndarray]
     for metric in ("loss", "accuracy"):
         for key, split in ((metric, "train"), (f"val_{metric}", "validation")):
             if key in history:
-                y = np.asarray(history[key], dtype=float)
+                y = checks.array(history[key], f"{argument}[{key!r}]", ndim=1).astype(float)
+                checks.finite(y, f"{argument}[{key!r}]")
                 panels.setdefault(metric, []).append((split, np.arange(1, len(y) + 1), y))
     return "epoch", panels
 
@@ -283,7 +289,7 @@ def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None)
     named = {"": runs} if single else dict(runs)
     if not named:
         raise ValueError("runs must not be empty: pass a history or {name: history}.")
-    parsed = {name: _curves(run) for name, run in named.items()}
+    parsed = {name: _curves(run, "runs" if single else f"runs[{name!r}]") for name, run in named.items()}
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for k, (name, (x_label, panels)) in enumerate(parsed.items()):
         colours = (OKABE_ITO[k % len(OKABE_ITO)],) * 2 if not single else (OKABE_ITO[0], OKABE_ITO[1])

@@ -210,6 +210,11 @@ def setup(seed: int, profile: Profile, deterministic: bool = True) -> dict[str, 
     """
     import keras
 
+    checks.integer(seed, "seed", minimum=0, maximum=2**32 - 1)
+    checks.boolean(deterministic, "deterministic")
+    if not isinstance(profile, Profile):
+        raise TypeError(f"profile must be a helpers.Profile (from helpers.resolve_profile), got "
+                        f"{checks.describe(profile)}.")
     if int(keras.__version__.split(".")[0]) < 3:
         raise RuntimeError(
             f"These notebooks need Keras 3; found Keras {keras.__version__}. "
@@ -245,6 +250,8 @@ def use_test_environment(root: str | Path, profile: str = "smoke") -> dict[str, 
     learner's do (see ``conftest.py``). Returns the variables it set.
     """
     checks.one_of(profile, "profile", PROFILE_NAMES)
+    if not isinstance(root, (str, Path)):
+        raise TypeError(f"root must be a str or pathlib.Path, got {checks.describe(root)}.")
     root = Path(root)
     if profile == "smoke":
         os.environ.setdefault(PROFILE_VARIABLE, profile)

@@ -15,6 +15,8 @@ accuracy is that one batch's.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import time
 import weakref
 from dataclasses import asdict, dataclass, field, fields
@@ -46,6 +48,15 @@ class TrainingRecord:
     seconds: float = 0.0
 
     def __post_init__(self) -> None:
+        for name in ("iterations", "train_loss", "train_accuracy", "eval_iterations", "eval_accuracy"):
+            values = getattr(self, name)
+            if not isinstance(values, list):
+                raise TypeError(f"{name} must be a list, got {checks.describe(values)}.")
+            if values:
+                checks.finite(checks.array(values, name, ndim=1), name)
+        checks.integer(self.batch_size, "batch_size", minimum=0)
+        checks.integer(self.eval_size, "eval_size", minimum=0)
+        checks.number(self.seconds, "seconds", 0)
         lengths = {len(self.iterations), len(self.train_loss), len(self.train_accuracy)}
         if len(lengths) != 1:
             raise ValueError("iterations, train_loss and train_accuracy must have the same length, "
@@ -92,17 +103,35 @@ class TrainingRecord:
         )
 
     def save(self, path: str | Path) -> Path:
-        """Write the record as JSON to ``path``; return the path."""
+        """Write the record as JSON to ``path`` (all or nothing: a temporary file, then a rename)."""
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"path must be a str or pathlib.Path, got {checks.describe(path)}.")
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=1))
+        text = json.dumps(self.to_dict(), indent=1, allow_nan=False)
+        handle, partial = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w") as file:
+                file.write(text)
+            os.replace(partial, path)
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> TrainingRecord:
-        """Read a record written by :meth:`save`."""
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """Read a record written by :meth:`save`; a damaged file raises ``ValueError`` naming it."""
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"path must be a str or pathlib.Path, got {checks.describe(path)}.")
+        path = Path(path)
+        try:
+            return cls.from_dict(json.loads(path.read_text()))
+        except (ValueError, TypeError, UnicodeDecodeError) as error:  # JSONDecodeError: ValueError
+            raise ValueError(f"{path} is not a readable TrainingRecord ({type(error).__name__}: "
+                             f"{error}); re-run the notebook that wrote it, or delete it.") from None
 
 
+MAX_ITERATIONS = 1_000_000  # hours of training on any machine; more is a slip, not a plan
 _PREDICTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -156,13 +185,21 @@ def train_on_batches(
         raise TypeError(f"model must be a keras.Model, got {checks.describe(model)}.")
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
         raise ValueError("model must be compiled (with metrics=['accuracy']) before training.")
-    iterations = checks.positive_int(iterations, "iterations")
+    iterations = checks.positive_int(iterations, "iterations", maximum=MAX_ITERATIONS)
     x_train = checks.images(x_train, "x_train", scale="unit")
     x_eval = checks.images(x_eval, "x_eval", scale="unit")
     y_train = checks.labels(y_train, "y_train")
     y_eval = checks.labels(y_eval, "y_eval")
     checks.same_length(x_train, "x_train", y_train, "y_train")
     checks.same_length(x_eval, "x_eval", y_eval, "y_eval")
+    expected_shape, num_classes = _model_shapes(model)
+    for argument, images in (("x_train", x_train), ("x_eval", x_eval)):
+        if expected_shape is not None and images.shape[1:] != expected_shape:
+            raise ValueError(f"{argument} must be shaped (N, {', '.join(map(str, expected_shape))}) "
+                             f"for this model, got {images.shape}.")
+    if num_classes is not None:
+        checks.labels(y_train, "y_train", num_classes)
+        checks.labels(y_eval, "y_eval", num_classes)
     batch_size = checks.positive_int(batch_size, "batch_size", maximum=len(x_train))
     eval_every = checks.positive_int(eval_every, "eval_every")
     eval_size = checks.positive_int(eval_size, "eval_size", maximum=len(x_eval))
@@ -194,6 +231,16 @@ def train_on_batches(
     bar.close()
     record.seconds = time.perf_counter() - start
     return record
+
+
+def _model_shapes(model) -> tuple[tuple | None, int | None]:
+    """The model's input shape (without the batch) and its number of outputs, where known."""
+    try:
+        input_shape = tuple(model.inputs[0].shape[1:])
+        outputs = model.outputs[0].shape[-1]
+    except (AttributeError, IndexError, ValueError):  # a model not built yet
+        return None, None
+    return (input_shape if None not in input_shape else None), outputs
 
 
 def _accuracy_of(metrics: dict) -> float:

@@ -1,4 +1,5 @@
 import dataclasses
+import hashlib
 import socket
 import time
 from pathlib import Path
@@ -103,8 +104,9 @@ def test_fashion_mnist_error_mentions_the_debian_package(empty_keras_home, no_ne
 
 def test_cached_data_wins_over_the_standin(empty_keras_home, monkeypatch, no_network, smoke):
     # A tiny file in mnist.npz's format where keras.datasets.mnist looks for it. Its hash
-    # is not the real one (Keras would re-download), so the loader is pointed at it; the
-    # real loader's code path is covered by the Fashion-MNIST tests below.
+    # is not the real one (Keras would re-download), so the registry is given its hash and
+    # the loader is pointed at it; the real loader's code path is covered by the
+    # Fashion-MNIST tests below.
     rng = np.random.default_rng(0)
     arrays = {"x_train": rng.integers(0, 256, (40, 28, 28), dtype=np.uint8),
               "y_train": np.repeat(np.arange(10, dtype=np.uint8), 4),
@@ -114,9 +116,12 @@ def test_cached_data_wins_over_the_standin(empty_keras_home, monkeypatch, no_net
     cache.mkdir()
     np.savez(cache / "mnist.npz", **arrays)
     assert helpers.is_cached("mnist")
+    fake_hash = hashlib.sha256((cache / "mnist.npz").read_bytes()).hexdigest()
+    monkeypatch.setitem(data.REGISTRY, "mnist", dataclasses.replace(
+        data.REGISTRY["mnist"], cache_sha256={"mnist.npz": fake_hash}))
 
     def load_cached():
-        with np.load(cache / "mnist.npz") as f:
+        with np.load(cache / "mnist.npz", allow_pickle=False) as f:
             return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
     monkeypatch.setattr(data, "_keras_loader", lambda name: load_cached)
     ds = helpers.load_dataset("mnist", smoke, train_size=None, test_size=None)

@@ -148,5 +148,5 @@ def test_smoothing_and_bad_runs():
         helpers.plots.smooth([1], 1.0)
     with pytest.raises(TypeError, match="each run must be a keras History"):
         helpers.plot_learning_curves({"a": [1, 2, 3]})
-    with pytest.raises(ValueError, match="TrainingRecord is empty"):
+    with pytest.raises(ValueError, match="is an empty TrainingRecord"):
         helpers.plot_learning_curves(helpers.TrainingRecord())

@@ -19,6 +19,7 @@ from .data import (
     Dataset,
     DatasetInfo,
     DatasetUnavailableError,
+    StandInWarning,
     dataset_info,
     expected_files,
     image_batches,
@@ -45,7 +46,7 @@ from .widgets import convolution_explorer, image_browser, show_class_example, wi
 
 __all__ = [
     "DATASETS", "OKABE_ITO", "PROFILE_NAMES", "REGISTRY",
-    "ArtifactError", "Dataset", "DatasetInfo", "DatasetUnavailableError", "Profile", "TrainingRecord",
+    "ArtifactError", "Dataset", "DatasetInfo", "DatasetUnavailableError", "Profile", "StandInWarning", "TrainingRecord",
     "artifacts", "checks", "evaluation", "models", "ops", "recipes", "training",
     "artifacts_dir", "convolution_explorer", "dataset_info", "examples_per_class", "expected_files",
     "image_batches", "image_browser", "is_cached", "keras_cache_dir", "load_dataset", "load_or_train",

@@ -129,6 +129,8 @@ def test_settings_label_every_reduced_run_as_quick():
     assert quick.quick and "QUICK RUN" in quick.describe()
     fewer, sections = run.parse_settings(["--rounds", "1", "--only", "loop"])
     assert fewer.quick and fewer.rounds == 1 and sections == ("loop",)
+    chosen, _ = run.parse_settings(["--accuracy-configs", "fit_b128", "loop_b100", "fit_b128"])
+    assert chosen.accuracy_configs == ("fit_b128", "loop_b100") and not chosen.quick
     with pytest.raises(SystemExit):
         run.parse_settings(["--rounds", "0"])
 

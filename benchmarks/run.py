@@ -41,7 +41,7 @@ SECTIONS = ("peak", "accuracy", "loop", "throughput", "notebooks")
 ACCURACY_TARGET = 0.90   # the issue's: LeNet-5 on Fashion-MNIST within 45 s of training
 LOOP_TARGET_S = 3.0      # the issue's: 300 train_on_batch iterations with evaluation every 5
 NOTEBOOK_TARGET_S = 180  # a notebook under the quick profile on a laptop CPU
-DEFAULT_ACCURACY_CONFIGS = ("loop_b100", "fit_b128", "fit_b128_cosine", "fit_b256_one_cycle")
+DEFAULT_ACCURACY_CONFIGS = ("loop_b100", "fit_b128", "fit_b256_one_cycle", "fit_b256_one_cycle_bf16")
 
 
 @dataclass(frozen=True)
@@ -168,10 +168,14 @@ def measure_peak(bf16: bool) -> dict:
     return {dtype: run_workload("matmul_peak", dtype=dtype, size=2048, repeats=10) for dtype in dtypes}
 
 
-def measure_accuracy(settings: Settings) -> dict:
-    """Time to accuracy, one fresh process per (seed, configuration), configurations rotating per seed."""
+def measure_accuracy(settings: Settings, bf16: bool) -> dict:
+    """Time to accuracy, one fresh process per (seed, configuration), configurations rotating per seed.
+
+    Mixed-bfloat16 configurations run only where the CPU has bfloat16 natively.
+    """
     seeds = list(range(1, settings.seeds + 1))
-    runs = {name: [] for name in settings.accuracy_configs}
+    runs = {name: [] for name in settings.accuracy_configs
+            if bf16 or ACCURACY_CONFIGS[name][0].get("policy") != "mixed_bfloat16"}
     for seed, order in zip(seeds, stats.interleaved_order(list(runs), len(seeds))):
         for name in order:
             result = run_workload("time_to_accuracy", config=ACCURACY_CONFIGS[name][0], seed=seed,
@@ -323,8 +327,9 @@ def report(results: dict) -> str:
              f"native bfloat16: {'yes' if m['bf16_native'] else 'no'}; load average at start "
              f"{m['load_average_at_start'][0]:.1f}.",
              f"Settings: {settings.describe()}",
-             f"Matrix-multiply peak (best of 10, 2048²{'' if settings.quick else ', start and end of the run'}): "
-             f"{peaks}. "
+             f"Matrix-multiply peak (`tf.linalg.matmul`, 2048², the best of 10 calls at the start"
+             f"{'' if settings.quick else ' and end'} of the run and, float32, 3 in each throughput round): "
+             f"{peaks}; a share above 100% means the peak was read at busier moments than the row. "
              "Training FLOPs per image = 3 × 2 × multiply-adds of the Conv2D and Dense layers: "
              + ", ".join(f"{MODEL_TITLES[k]} {v / 1e6:.1f} M" for k, v in results["training_flops"].items())
              + ".", ""]
@@ -384,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     if "peak" in sections:
         print("peak ...", flush=True)
         first = measure_peak(bf16)
-    runners = {"accuracy": lambda: measure_accuracy(settings), "loop": lambda: measure_loop(settings),
+    runners = {"accuracy": lambda: measure_accuracy(settings, bf16), "loop": lambda: measure_loop(settings),
                "throughput": lambda: measure_throughput(settings, bf16),
                "notebooks": lambda: measure_notebooks(settings)}
     for section in SECTIONS[1:]:
@@ -396,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
         results["peak"] = {dtype: {**max(first[dtype], last[dtype], key=lambda p: p["gflops"]),
                                    "start_and_end_gflops": [first[dtype]["gflops"], last[dtype]["gflops"]]}
                            for dtype in first}
+        in_rounds = [g for r in results.get("throughput", {}).values() for g in r["float32_peak_gflops"]]
+        if in_rounds and max(in_rounds) > results["peak"]["float32"]["gflops"]:
+            results["peak"]["float32"]["gflops"] = max(in_rounds)  # a quieter moment, between throughput rounds
     results["seconds"] = time.perf_counter() - start
     RESULTS.mkdir(parents=True, exist_ok=True)
     text = report(results)

@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 
 import helpers
@@ -36,23 +37,28 @@ LOOP_CHUNK = 100  # train_on_batch iterations between checkpoints in time_to_acc
 # --------------------------------------------------------------------------- the limit
 
 
-def matmul_peak(dtype: str = "float32", size: int = 2048, repeats: int = 10) -> dict:
-    """Best GFLOP/s of ``tf.linalg.matmul`` on two ``size``×``size`` matrices: this CPU's practical peak."""
+def matmul_gflops(dtype: str = "float32", size: int = 2048, repeats: int = 10) -> list[float]:
+    """GFLOP/s of each of ``repeats`` ``tf.linalg.matmul`` calls on two ``size``×``size`` matrices."""
     import tensorflow as tf
 
     checks.one_of(dtype, "dtype", ("float32", "bfloat16"))
+    size = checks.positive_int(size, "size")
     a = tf.cast(tf.random.stateless_normal((size, size), seed=(1, 2)), dtype)
     b = tf.cast(tf.random.stateless_normal((size, size), seed=(3, 4)), dtype)
     product = tf.function(tf.linalg.matmul)
     product(a, b).numpy()  # warm-up: tracing and oneDNN's first-call set-up
-    seconds = []
-    for _ in range(repeats):
+    rates = []
+    for _ in range(checks.positive_int(repeats, "repeats")):
         start = time.perf_counter()
         product(a, b).numpy()
-        seconds.append(time.perf_counter() - start)
-    flops = 2 * size ** 3
-    return {"dtype": dtype, "size": size, "gflops": flops / min(seconds) / 1e9,
-            "gflops_each": [flops / s / 1e9 for s in seconds]}
+        rates.append(2 * size ** 3 / (time.perf_counter() - start) / 1e9)
+    return rates
+
+
+def matmul_peak(dtype: str = "float32", size: int = 2048, repeats: int = 10) -> dict:
+    """Best GFLOP/s of :func:`matmul_gflops`: this CPU's practical peak for ``dtype``."""
+    rates = matmul_gflops(dtype, size, repeats)
+    return {"dtype": dtype, "size": size, "gflops": max(rates), "gflops_each": rates}
 
 
 # --------------------------------------------------------------------------- fit throughput
@@ -60,8 +66,6 @@ def matmul_peak(dtype: str = "float32", size: int = 2048, repeats: int = 10) -> 
 
 def _compiled(name: str, learning_rate: float, policy: str = "float32", jit_compile: bool = False):
     """``helpers.models.<name>()`` compiled as its notebook compiles it (Adam, sparse cross-entropy)."""
-    import keras
-
     keras.mixed_precision.set_global_policy(policy)  # layers keep the policy they were built under
     model = getattr(helpers.models, name)()
     keras.mixed_precision.set_global_policy("float32")
@@ -80,22 +84,16 @@ def _stand_in_images(name: str, images: int) -> tuple[np.ndarray, np.ndarray]:
     return x.reshape((images, 32, 32, channels)), y
 
 
-class _EpochClock:
-    """A Keras callback timing each epoch from its first to its last batch."""
+class EpochClock(keras.callbacks.Callback):
+    """Times each epoch from its first to its last batch (the ``fit`` call's set-up left out)."""
 
-    def __new__(cls):
-        import keras
+    seconds = 0.0
 
-        class Clock(keras.callbacks.Callback):
-            seconds = 0.0
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
 
-            def on_epoch_begin(self, epoch, logs=None):
-                self.start = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.seconds = time.perf_counter() - self.start
-
-        return Clock()
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds = time.perf_counter() - self.start
 
 
 def fit_throughput(model: str, variants: list[dict], rounds: int, images: int, seed: int = 0) -> dict:
@@ -105,6 +103,7 @@ def fit_throughput(model: str, variants: list[dict], rounds: int, images: int, s
     ``"recipe"``: ``fit`` on float64 arrays divided by 255 (the beginner recipe);
     ``"pipeline"``: ``fit`` on ``helpers.image_batches`` (uint8 → float32 per batch,
     what notebook 03 does). Each variant first trains one untimed epoch (tracing).
+    Each round also measures the float32 matmul peak (:func:`matmul_gflops`).
     """
     checks.one_of(model, "model", ("lenet5", "plain_cnn", "batchnorm_cnn"))
     rounds = checks.positive_int(rounds, "rounds")
@@ -122,15 +121,17 @@ def fit_throughput(model: str, variants: list[dict], rounds: int, images: int, s
             inputs[name] = {"x": batches, "shuffle": False}  # the pipeline shuffles itself
         else:
             inputs[name] = {"x": recipe_x, "y": y, "batch_size": variant["batch"]}
-    clock = _EpochClock()
+    clock = EpochClock()
     for name in models:  # warm-up
         models[name].fit(**inputs[name], epochs=1, verbose=0)
     per_second = {name: [] for name in models}
+    peak = []  # the float32 limit, measured in every round beside the models
     for order in stats.interleaved_order(list(models), rounds):
+        peak.append(max(matmul_gflops("float32", repeats=3)))
         for name in order:
             models[name].fit(**inputs[name], epochs=1, verbose=0, callbacks=[clock])
             per_second[name].append(images / clock.seconds)
-    return {"model": model, "images": images, "images_per_second": per_second}
+    return {"model": model, "images": images, "images_per_second": per_second, "float32_peak_gflops": peak}
 
 
 # --------------------------------------------------------------------------- the train_on_batch loop
@@ -184,8 +185,6 @@ def train_on_batch_loop(variants: list[dict], rounds: int, iterations: int = 300
     by_name = {variant["name"]: variant for variant in variants}
 
     def one_round(name: str) -> tuple[float, float]:
-        import keras
-
         keras.utils.set_random_seed(seed)
         model = _compiled("lenet5", 1e-3, jit_compile=by_name[name].get("jit_compile", False))
         start = time.perf_counter()
@@ -250,8 +249,6 @@ class _Budget:
 
 def _fit_within(model, batches, budget: _Budget, config: dict, checkpoint) -> None:
     """``fit`` until the budget is spent: the learning rate follows the schedule in time, not steps."""
-    import keras
-
     class Scheduled(keras.callbacks.Callback):
         last = None
 
@@ -290,8 +287,6 @@ def time_to_accuracy(config: dict, seed: int, budget_seconds: float = 45.0) -> d
     best checkpoint reached within ``budget_seconds`` of training is evaluated on
     the test set, once.
     """
-    import keras
-
     checks.one_of(config["kind"], "config kind", ("loop", "fit"))
     checks.one_of(config["schedule"], "config schedule", SCHEDULES)
     seed = checks.integer(seed, "seed", minimum=0)

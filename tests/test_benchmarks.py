@@ -1,0 +1,156 @@
+"""The benchmarks' pure parts: multiply-add counts, interleaved-round statistics, the table, settings."""
+
+import math
+
+import pytest
+
+from benchmarks import flops, run, stats
+from benchmarks.workloads import learning_rate_at
+from helpers import models
+
+# Hand counts: output positions × filters × (kernel height × width × input channels); inputs × units.
+LENET5_BY_HAND = {
+    "C1": 28 * 28 * 6 * (5 * 5 * 1),    # 117,600
+    "C3": 10 * 10 * 16 * (5 * 5 * 6),   # 240,000
+    "F5": 400 * 120,                    # 16×5×5 flattened
+    "F6": 120 * 84,
+    "output": 84 * 10,
+}
+PLAIN_CNN_BY_HAND = [
+    30 * 30 * 32 * (3 * 3 * 3),         # 32×32×3 → 30×30×32
+    13 * 13 * 64 * (3 * 3 * 32),        # pooled 15×15×32 → 13×13×64
+    4 * 4 * 64 * (3 * 3 * 64),          # pooled 6×6×64 → 4×4×64
+    1024 * 64,
+    64 * 10,
+]
+
+
+def test_lenet5_multiply_adds_match_the_hand_count():
+    assert flops.multiply_adds(models.lenet5()) == LENET5_BY_HAND
+    assert sum(LENET5_BY_HAND.values()) == 416_520
+
+
+def test_plain_cnn_multiply_adds_match_the_hand_count():
+    assert list(flops.multiply_adds(models.plain_cnn()).values()) == PLAIN_CNN_BY_HAND
+    assert sum(PLAIN_CNN_BY_HAND) == 4_548_608
+
+
+def test_batchnorm_layers_and_pooling_are_not_counted():
+    counts = flops.multiply_adds(models.batchnorm_cnn())
+    assert len(counts) == 8  # six convolutions and two dense layers
+    assert sum(counts.values()) == 38_896_896
+
+
+def test_training_costs_three_passes_of_two_flops_per_multiply_add():
+    assert flops.training_flops_per_image(models.lenet5()) == 3 * 2 * 416_520
+
+
+def test_achieved_gflops():
+    assert flops.achieved_gflops(1000.0, 2_000_000) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="images_per_second"):
+        flops.achieved_gflops(-1.0, 2_000_000)
+    with pytest.raises(TypeError, match="model must be a keras.Model"):
+        flops.multiply_adds("lenet5")
+
+
+def test_spread_is_median_min_max():
+    assert stats.spread([3.0, 1.0, 2.0]) == stats.Spread(2.0, 1.0, 3.0, 3)
+    assert stats.spread([4.0, 1.0, 2.0, 3.0]).median == 2.5
+    with pytest.raises(ValueError, match="non-empty"):
+        stats.spread([])
+    with pytest.raises(ValueError, match=r"values\[1\]"):
+        stats.spread([1.0, math.nan])
+
+
+def test_ratios_are_taken_round_by_round():
+    baseline = [100.0, 50.0, 100.0]      # round 2 was slow for everyone
+    candidate = [200.0, 100.0, 150.0]
+    assert stats.round_ratios(candidate, baseline) == [2.0, 2.0, 1.5]
+    assert stats.ratio_spread(candidate, baseline) == stats.Spread(2.0, 1.5, 2.0, 3)
+    # Durations: baseline over candidate, so above 1 still means faster.
+    assert stats.ratio_spread([10.0, 12.0], [5.0, 4.0]) == stats.Spread(2.5, 2.0, 3.0, 2)
+
+
+def test_ratios_refuse_unequal_rounds_and_zero_denominators():
+    with pytest.raises(ValueError, match="same length"):
+        stats.round_ratios([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match=r"denominators\[0\]"):
+        stats.round_ratios([1.0], [0.0])
+
+
+def test_interleaved_order_rotates_so_each_goes_first_in_turn():
+    assert stats.interleaved_order(["a", "b"], 3) == [["a", "b"], ["b", "a"], ["a", "b"]]
+    order = stats.interleaved_order(["a", "b", "c"], 3)
+    assert [r[0] for r in order] == ["a", "b", "c"]
+    assert all(sorted(r) == ["a", "b", "c"] for r in order)
+    with pytest.raises(ValueError, match="distinct"):
+        stats.interleaved_order(["a", "a"], 2)
+    with pytest.raises(ValueError, match="rounds"):
+        stats.interleaved_order(["a"], 0)
+
+
+def test_spread_format():
+    assert stats.Spread(0.912, 0.9, 0.93, 3).format(".2f") == "0.91 [0.90–0.93]"
+    assert stats.Spread(0.912, 0.912, 0.912, 1).format(".3f") == "0.912"
+
+
+def test_markdown_table_renders_every_cell():
+    rows = [stats.Row("throughput", "recipe | b32", "none: recipe style", "400 [380–420]"),
+            stats.Row("throughput", "pipeline b32", "notebook 03", "440 [400–460]",
+                      stats.Spread(1.1, 1.05, 1.2, 5), "90 (80% of float32 peak)", "≥ 1.5×", False),
+            stats.Row("accuracy", "fit", "none", "0.905", "–", "", "≥ 0.90", True)]
+    lines = stats.markdown_table(rows).splitlines()
+    assert lines[0] == stats.TABLE_HEADER
+    assert all(line.count("|") - line.count("\\|") == 9 for line in lines)  # 8 columns
+    assert "recipe \\| b32" in lines[2] and "| baseline |" in lines[2]
+    assert "| 1.10× [1.05–1.20] |" in lines[3] and lines[3].endswith("| **no** |")
+    assert lines[4].endswith("| ≥ 0.90 | yes |") and "| – |" in lines[4]
+    with pytest.raises(ValueError, match="at least one"):
+        stats.markdown_table([])
+
+
+def test_learning_rate_schedules():
+    assert learning_rate_at("constant", 1e-3, 0.7) == 1e-3
+    assert learning_rate_at("cosine", 2e-3, 0.0) == pytest.approx(2e-3)
+    assert learning_rate_at("cosine", 2e-3, 0.5) == pytest.approx(1e-3)
+    assert learning_rate_at("cosine", 2e-3, 1.0) == pytest.approx(0.0)
+    assert learning_rate_at("one_cycle", 4e-3, 0.0) == pytest.approx(4e-4)
+    assert learning_rate_at("one_cycle", 4e-3, 0.2) == pytest.approx(4e-3)
+    assert learning_rate_at("one_cycle", 4e-3, 0.6) == pytest.approx(2e-3)
+    assert learning_rate_at("one_cycle", 4e-3, 1.5) == pytest.approx(0.0)  # past the budget: clamped
+    with pytest.raises(ValueError, match="schedule"):
+        learning_rate_at("step", 1e-3, 0.5)
+
+
+def test_settings_label_every_reduced_run_as_quick():
+    full, _ = run.parse_settings([])
+    assert not full.quick and full.rounds >= 5 and full.seeds == 3 and full.budget == 45
+    quick, _ = run.parse_settings(["--quick"])
+    assert quick.quick and "QUICK RUN" in quick.describe()
+    fewer, sections = run.parse_settings(["--rounds", "1", "--only", "loop"])
+    assert fewer.quick and fewer.rounds == 1 and sections == ("loop",)
+    chosen, _ = run.parse_settings(["--accuracy-configs", "fit_b128", "loop_b100", "fit_b128"])
+    assert chosen.accuracy_configs == ("fit_b128", "loop_b100") and not chosen.quick
+    with pytest.raises(SystemExit):
+        run.parse_settings(["--rounds", "0"])
+
+
+def test_report_puts_time_to_accuracy_first_and_ratios_per_round():
+    results = {
+        "settings": run.asdict(run.Settings(rounds=2, seeds=2)),
+        "machine": {"cpu": "test CPU", "cores": 2, "tensorflow": "2.x", "python": "3.x",
+                    "bf16_native": False, "load_average_at_start": [0.1, 0.1, 0.1]},
+        "training_flops": {"lenet5": 2_499_120, "plain_cnn": 27_291_648, "batchnorm_cnn": 233_381_376},
+        "peak": {"float32": {"gflops": 100.0}},
+        "accuracy": {name: [{"test_accuracy": 0.9 + i / 100, "epochs": 8.0, "images_seen": 432_000,
+                             "trained_seconds": 45.0} for i in range(2)] for name in run.ACCURACY_CONFIGS},
+        "loop": {"iterations": 300, "seconds": {"recipe": [12.0, 10.0], "helpers": [4.0, 2.5]},
+                 "validation_accuracy": {"recipe": [0.8, 0.8], "helpers": [0.8, 0.8]}},
+        "seconds": 60.0,
+    }
+    text = run.report(results)
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    assert "Fashion-MNIST" in table[1] and "0.905 [0.900–0.910]" in table[1]
+    helpers_row = next(line for line in table if "helpers.train_on_batches" in line)
+    assert "| 3.50× [3.00–4.00] |" in helpers_row and "3.2 [2.5–4.0] s" in helpers_row
+    assert "| 23 (23% of float32 peak) |" in helpers_row  # 30,000 images in 3.25 s × 2.5 MFLOP

@@ -54,3 +54,7 @@ __all__ = [
     "plot_panels", "resolve_profile", "sample_images", "save_trained", "setup", "show_class_example",
     "stratified_subset", "train_on_batches", "validation_split", "widget_frontend_available",
 ]
+
+from . import transfer  # noqa: E402  (notebook 06: augmentation and transfer learning)
+
+__all__ += ["transfer"]

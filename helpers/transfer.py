@@ -1,0 +1,214 @@
+"""Plumbing for augmentation and transfer learning (notebook 06).
+
+Splitting a dataset into a source and a target task by class, drawing a few
+labelled examples per class, showing augmented images on a fixed brightness
+scale, and the optional ImageNet base that falls back to the offline one,
+announced, when its weights cannot be had within seconds.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import checks
+from .plots import MISTAKE_COLOUR, OKABE_ITO
+
+IMAGENET_TIMEOUT_S = 8  # per network operation: an unreachable host fails within seconds
+
+
+def split_classes(x: np.ndarray, y: np.ndarray, classes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the examples whose label is in ``classes`` and relabel them 0..len(classes) − 1.
+
+    The new label of an example is the position of its old label in
+    ``classes``: ``split_classes(x, y, [5, 6, 7, 8, 9])`` turns class 5 into 0
+    and class 9 into 4. Examples keep their order. Returns ``(x_kept, y_new)``,
+    ``y_new`` flat (N,) with the integer dtype of ``y``.
+    """
+    x = checks.array(x, "x")
+    y = checks.labels(y, "y")
+    checks.same_length(x, "x", y, "y")
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, (Sequence, np.ndarray)):
+        raise TypeError(f"classes must be a sequence of class indices, got {checks.describe(classes)}.")
+    classes = [checks.integer(c, f"classes[{k}]", minimum=0) for k, c in enumerate(classes)]
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        raise ValueError(f"classes must hold at least two different class indices, got {classes}.")
+    missing = [c for c in classes if not np.any(y == c)]
+    if missing:
+        raise ValueError(f"classes {missing} do not occur in y (its labels: {sorted(set(y.tolist()))}).")
+    keep = np.isin(y, classes)
+    new_label = {old: new for new, old in enumerate(classes)}
+    relabelled = np.array([new_label[int(v)] for v in y[keep]], dtype=y.dtype)
+    return x[keep], relabelled
+
+
+def few_per_class(x: np.ndarray, y: np.ndarray, per_class: int, seed: int = 0
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Return exactly ``per_class`` seeded random examples of every class in ``y``.
+
+    The few labelled examples of a transfer-learning target task. Examples
+    keep their original order; the same seed gives the same pick.
+    """
+    x = checks.array(x, "x")
+    y = checks.labels(y, "y")
+    checks.same_length(x, "x", y, "y")
+    per_class = checks.positive_int(per_class, "per_class")
+    seed = checks.integer(seed, "seed", minimum=0)
+    classes, counts = np.unique(y, return_counts=True)
+    if counts.min() < per_class:
+        scarce = classes[np.argmin(counts)]
+        raise ValueError(f"per_class must be at most {counts.min()} (class {scarce} has only "
+                         f"{counts.min()} examples), got {per_class}.")
+    rng = np.random.default_rng(seed)
+    index = np.sort(np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False)
+                                    for c in classes]))
+    return x[index], y[index]
+
+
+def augmented_variants(augment, image: np.ndarray, count: int) -> np.ndarray:
+    """Pass one image through ``augment`` in training mode ``count`` times; return the results.
+
+    ``augment``: a Keras layer or model of random preprocessing layers;
+    ``image``: (H, W, C) floats in [0, 1]. Returns float32 (count, H, W, C),
+    one independent random draw per row. Random layers carry their own
+    generators, seeded when they are built: after ``helpers.setup(SEED, ...)``
+    the same notebook run draws the same variants, and every call draws new ones.
+    """
+    if not callable(augment):
+        raise TypeError(f"augment must be a Keras layer or model, got {checks.describe(augment)}.")
+    image = checks.array(image, "image", ndim=3)
+    checks.images(image[np.newaxis], "image", scale="unit")
+    count = checks.positive_int(count, "count", maximum=100)
+    batch = np.repeat(image[np.newaxis].astype("float32"), count, axis=0)
+    return np.asarray(augment(batch, training=True), dtype="float32")
+
+
+def plot_augmented(images: Sequence[np.ndarray], titles: Sequence[str], ncols: int = 8,
+                   title: str | None = None, panel_size: float = 1.6) -> Figure:
+    """Show images on one fixed brightness scale (0 black, 1 white), the first one framed as the original.
+
+    Unlike :func:`helpers.plot_panels`, panels are not rescaled to their own
+    range, so a change of contrast or brightness stays visible.
+    """
+    if isinstance(images, np.ndarray) and images.ndim < 3:
+        raise TypeError("images must be a list of images or an (N, H, W[, C]) array.")
+    if isinstance(titles, str) or not isinstance(titles, Sequence):
+        raise TypeError(f"titles must be a list of strings, got {checks.describe(titles)}.")
+    grey = [np.asarray(i, dtype="float32") for i in images]
+    grey = [i[..., 0] if i.ndim == 3 and i.shape[-1] == 1 else i for i in grey]
+    if len({i.shape for i in grey}) != 1:
+        raise ValueError(f"images must all have one shape, got {sorted({i.shape for i in grey})}.")
+    stack = checks.images(np.stack(grey), "images", scale="unit")
+    if len(titles) != len(stack):
+        raise ValueError(f"images and titles must have the same length, got {len(stack)} and {len(titles)}.")
+    ncols = min(checks.positive_int(ncols, "ncols"), len(stack))
+    panel_size = checks.number(panel_size, "panel_size", 0.5, 10)
+    nrows = int(np.ceil(len(stack) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows + 0.6),
+                             squeeze=False, layout="constrained")
+    for k, (ax, image, name) in enumerate(zip(axes.flat, stack, titles)):
+        shown = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+        ax.imshow(shown, cmap="gray", vmin=0.0, vmax=1.0)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(name, fontsize=9, color=OKABE_ITO[0] if k == 0 else "black",
+                     fontweight="bold" if k == 0 else "normal")
+        if k == 0:  # the original: framed (colour) and bold title (second cue)
+            for side in ax.spines.values():
+                side.set_edgecolor(OKABE_ITO[0])
+                side.set_linewidth(3)
+    for ax in list(axes.flat)[len(stack):]:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
+    fig.supxlabel("pixel values drawn on one scale: 0 = black, 1 = white", fontsize=8)
+    return fig
+
+
+def plot_validation_bars(scores: dict[str, float], title: str, chance: float | None = None) -> Figure:
+    """Horizontal bars of validation accuracy per variant, each labelled with its value.
+
+    ``chance``: draws the chance level as a dashed vermillion line (and says so in the legend).
+    """
+    if not isinstance(scores, dict) or not scores:
+        raise TypeError(f"scores must be a non-empty dict {{name: accuracy}}, got {checks.describe(scores)}.")
+    values = [checks.number(v, f"scores[{k!r}]", 0, 1) for k, v in scores.items()]
+    checks.text(title, "title")
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(values) + 1.4), layout="constrained")
+    names = list(scores)
+    bars = ax.barh(names, values, color=[OKABE_ITO[k % 6] for k in range(len(names))],
+                   edgecolor="black")
+    for bar, value in zip(bars, values):
+        ax.text(value + 0.01, bar.get_y() + bar.get_height() / 2, f"{value:.3f}", va="center", fontsize=9)
+    if chance is not None:
+        chance = checks.number(chance, "chance", 0, 1)
+        ax.axvline(chance, color=MISTAKE_COLOUR, linestyle="--", label=f"chance ({chance:.2f})")
+        ax.legend(fontsize=8, loc="lower right")
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.1)
+    ax.set_xlabel("validation accuracy")
+    ax.set_title(title)
+    return fig
+
+
+def imagenet_base_or(fallback, enabled: bool, input_shape: tuple[int, ...] = (28, 28, 1),
+                     image_size: int = 96, timeout_s: float = IMAGENET_TIMEOUT_S):
+    """Return ``(base, description)``: MobileNetV2 pretrained on ImageNet, or ``fallback``, announced.
+
+    With ``enabled`` it builds a feature extractor that takes this series'
+    images (``input_shape``, floats in [0, 1], grey or colour), turns them into
+    ``image_size``² RGB scaled as MobileNetV2 expects, and ends in
+    ``keras.applications.MobileNetV2(weights="imagenet", include_top=False)``
+    with global average pooling, frozen. The weights (about 9 MB) are read
+    from the Keras cache or downloaded with a socket timeout of ``timeout_s``
+    seconds per network operation; when that fails for any reason, it prints
+    what failed and returns ``fallback`` instead – never silently, never an
+    exception. With ``enabled=False`` it returns ``fallback`` and says so.
+    """
+    import keras
+
+    if not isinstance(fallback, keras.Model):
+        raise TypeError(f"fallback must be a keras.Model (the offline base), got {checks.describe(fallback)}.")
+    enabled = checks.boolean(enabled, "enabled")
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence) \
+            or len(input_shape) != 3 or input_shape[-1] not in (1, 3):
+        raise ValueError(f"input_shape must be (height, width, 1 or 3), got {input_shape!r}.")
+    image_size = checks.integer(image_size, "image_size", minimum=32, maximum=224)
+    timeout_s = checks.number(timeout_s, "timeout_s", 0, 120, low_open=True)
+    offline = f"the offline base '{fallback.name}' pretrained in this notebook"
+    if not enabled:
+        print(f"ImageNet base not requested (USE_IMAGENET = False): using {offline}.")
+        return fallback, offline
+
+    start, previous = time.perf_counter(), socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout_s)
+    try:
+        imagenet = keras.applications.MobileNetV2(
+            weights="imagenet", include_top=False, pooling="avg",
+            input_shape=(image_size, image_size, 3))
+    except Exception as error:  # no network, a proxy, a timeout, a corrupt cache: all mean "fall back"
+        seconds = time.perf_counter() - start
+        reason = str(error).splitlines()[0][:160] if str(error) else type(error).__name__
+        print(f"*** ImageNet weights could not be loaded after {seconds:.1f} s "
+              f"({type(error).__name__}: {reason}).")
+        print(f"*** Continuing with {offline}.")
+        return fallback, offline
+    finally:
+        socket.setdefaulttimeout(previous)
+    imagenet.trainable = False
+    inputs = keras.Input(input_shape)
+    x = keras.layers.Resizing(image_size, image_size)(inputs)
+    if input_shape[-1] == 1:
+        x = keras.layers.Concatenate()([x, x, x])  # grey to RGB
+    x = keras.layers.Rescaling(2.0, offset=-1.0)(x)  # [0, 1] -> [-1, 1], MobileNetV2's input range
+    outputs = imagenet(x, training=False)
+    base = keras.Model(inputs, outputs, name="mobilenet_v2_imagenet")
+    description = (f"MobileNetV2 pretrained on ImageNet (frozen, inputs resized to "
+                   f"{image_size}×{image_size} RGB), loaded in {time.perf_counter() - start:.1f} s")
+    print(description)
+    return base, description

@@ -1,0 +1,187 @@
+"""helpers.transfer: task splits, few labels per class, augmentation figures, the ImageNet fallback."""
+
+import socket
+import time
+
+import keras
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from helpers import transfer
+
+
+@pytest.fixture
+def labelled():
+    x = np.arange(20 * 4, dtype="float32").reshape(20, 2, 2, 1) / 100
+    y = np.array([0, 1, 2, 3, 4] * 4, dtype=np.uint8)
+    return x, y
+
+
+class TestSplitClasses:
+    def test_keeps_the_chosen_classes_in_order_and_relabels_by_position(self, labelled):
+        x, y = labelled
+        x_kept, y_new = transfer.split_classes(x, y, [3, 1])
+        assert list(y_new) == [1, 0] * 4  # 3 -> 0, 1 -> 1, in the original order of examples
+        assert np.array_equal(x_kept, x[np.isin(y, [3, 1])])
+        assert y_new.dtype == np.uint8
+
+    def test_accepts_column_labels(self, labelled):
+        x, y = labelled
+        _, y_new = transfer.split_classes(x, y.reshape(-1, 1), [4, 2])
+        assert y_new.shape == (8,) and set(y_new) == {0, 1}
+
+    @pytest.mark.parametrize("classes, error, words", [
+        ([1, 1], ValueError, "different"), ([7, 1], ValueError, "do not occur"),
+        ("01", TypeError, "sequence"), ([1], ValueError, "at least two"),
+    ])
+    def test_bad_classes_are_named(self, labelled, classes, error, words):
+        with pytest.raises(error, match=words):
+            transfer.split_classes(*labelled, classes)
+
+    def test_mismatched_lengths(self, labelled):
+        x, y = labelled
+        with pytest.raises(ValueError, match="same length"):
+            transfer.split_classes(x[:5], y, [0, 1])
+
+
+class TestFewPerClass:
+    def test_exactly_that_many_of_every_class_seeded(self, labelled):
+        x, y = labelled
+        x_few, y_few = transfer.few_per_class(x, y, 2, seed=3)
+        assert np.array_equal(np.bincount(y_few), [2] * 5)
+        again = transfer.few_per_class(x, y, 2, seed=3)
+        assert np.array_equal(again[0], x_few)
+        rows = {tuple(r.ravel()) for r in x}
+        assert all(tuple(r.ravel()) in rows for r in x_few)
+        picks = {tuple(transfer.few_per_class(x, y, 2, seed=s)[0][:, 0, 0, 0]) for s in range(6)}
+        assert len(picks) > 1  # the seed matters
+
+    def test_more_than_a_class_holds_is_refused(self, labelled):
+        with pytest.raises(ValueError, match="per_class must be at most 4"):
+            transfer.few_per_class(*labelled, 5)
+        with pytest.raises(ValueError, match="per_class"):
+            transfer.few_per_class(*labelled, 0)
+
+
+class TestAugmentation:
+    def test_variants_are_random_shaped_and_reproducible_from_the_seed_the_layer_was_built_under(self):
+        image = np.random.default_rng(0).uniform(0, 1, (12, 12, 1)).astype("float32")
+
+        def draw(seed):
+            keras.utils.set_random_seed(seed)
+            return transfer.augmented_variants(keras.layers.RandomTranslation(0.3, 0.3, fill_mode="constant"),
+                                               image, 4)
+        first = draw(1)
+        assert first.shape == (4, 12, 12, 1) and first.dtype == np.float32
+        assert np.array_equal(first, draw(1))
+        assert not np.allclose(first[0], first[1])
+        assert not np.allclose(first, draw(2))
+
+    def test_an_identity_augmentation_returns_copies(self):
+        image = np.full((6, 6, 1), 0.5, dtype="float32")
+        assert np.array_equal(transfer.augmented_variants(keras.layers.Identity(), image, 3),
+                              np.repeat(image[None], 3, axis=0))
+
+    def test_bad_inputs(self):
+        with pytest.raises(ValueError, match="0–255|divide by 255"):
+            transfer.augmented_variants(keras.layers.Identity(), np.full((4, 4, 1), 200.0), 2)
+        with pytest.raises(TypeError, match="augment"):
+            transfer.augmented_variants("flip", np.zeros((4, 4, 1)), 2)
+        with pytest.raises(ValueError, match="count"):
+            transfer.augmented_variants(keras.layers.Identity(), np.zeros((4, 4, 1)), 0)
+
+    def test_figure_draws_every_image_on_one_fixed_scale(self):
+        images = [np.full((5, 5, 1), 0.2), np.full((5, 5, 1), 0.4), np.full((5, 5), 0.9)]
+        fig = transfer.plot_augmented(images, ["original", "a", "b"], ncols=2, title="t")
+        assert isinstance(fig, Figure)
+        drawn = [ax for ax in fig.axes if ax.images]
+        assert len(drawn) == 3 and all(ax.images[0].get_clim() == (0.0, 1.0) for ax in drawn)
+        assert [ax.get_title() for ax in drawn] == ["original", "a", "b"]
+
+    def test_figure_refuses_mismatched_titles_and_unscaled_images(self):
+        with pytest.raises(ValueError, match="same length"):
+            transfer.plot_augmented([np.zeros((4, 4))] * 2, ["one"])
+        with pytest.raises(ValueError, match="\\[0, 1\\]"):
+            transfer.plot_augmented([np.full((4, 4), 3.0)], ["x"])
+        with pytest.raises(ValueError, match="one shape"):
+            transfer.plot_augmented([np.zeros((4, 4)), np.zeros((5, 5))], ["x", "y"])
+
+
+class TestValidationBars:
+    def test_one_bar_per_variant_labelled_with_its_value(self):
+        fig = transfer.plot_validation_bars({"a": 0.5, "b": 0.75}, title="sweep", chance=0.2)
+        ax = fig.axes[0]
+        assert [round(p.get_width(), 3) for p in ax.patches] == [0.5, 0.75]
+        assert {"0.500", "0.750"} <= {t.get_text() for t in ax.texts}
+        assert ax.get_xlabel() == "validation accuracy"
+
+    def test_values_outside_0_1_are_refused(self):
+        with pytest.raises(ValueError, match="scores\\['a'\\]"):
+            transfer.plot_validation_bars({"a": 1.5}, title="t")
+        with pytest.raises(TypeError, match="non-empty dict"):
+            transfer.plot_validation_bars({}, title="t")
+
+
+@pytest.fixture
+def offline_base():
+    inputs = keras.Input((28, 28, 1))
+    return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(inputs), name="offline")
+
+
+@pytest.fixture
+def empty_keras_cache(monkeypatch, tmp_path):
+    """No cached ImageNet weights, whatever this machine has downloaded before."""
+    from keras.src.backend import config
+    monkeypatch.setattr(config, "keras_home", lambda: str(tmp_path))
+    return tmp_path
+
+
+class TestImagenetBase:
+    def test_not_enabled_returns_the_offline_base_and_says_so(self, offline_base, capsys):
+        base, description = transfer.imagenet_base_or(offline_base, enabled=False)
+        assert base is offline_base and "offline base 'offline'" in description
+        assert "not requested" in capsys.readouterr().out
+
+    def test_without_a_network_it_falls_back_announced_within_seconds(self, offline_base, empty_keras_cache,
+                                                                       capsys):
+        try:
+            socket.getaddrinfo("storage.googleapis.com", 443)
+            pytest.skip("this machine can reach the network; the next test simulates its absence")
+        except OSError:
+            pass
+        start = time.perf_counter()
+        base, description = transfer.imagenet_base_or(offline_base, enabled=True, timeout_s=3)
+        assert time.perf_counter() - start < 15
+        assert base is offline_base and description.startswith("the offline base")
+        out = capsys.readouterr().out
+        assert "ImageNet weights could not be loaded" in out and "Continuing with the offline base" in out
+
+    def test_a_server_that_never_answers_times_out_into_the_fallback(self, offline_base, empty_keras_cache,
+                                                                     monkeypatch, capsys):
+        from keras.src.applications import mobilenet_v2
+
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes connections; nobody ever answers them
+        monkeypatch.setattr(mobilenet_v2, "BASE_WEIGHT_PATH", f"http://127.0.0.1:{silent.getsockname()[1]}/")
+        before = socket.getdefaulttimeout()
+        try:
+            start = time.perf_counter()
+            base, _ = transfer.imagenet_base_or(offline_base, enabled=True, timeout_s=1)
+            seconds = time.perf_counter() - start
+        finally:
+            silent.close()
+        assert base is offline_base and seconds < 10
+        assert socket.getdefaulttimeout() == before  # the process-wide timeout is put back
+        assert "could not be loaded" in capsys.readouterr().out
+
+    def test_bad_arguments(self, offline_base):
+        with pytest.raises(TypeError, match="fallback"):
+            transfer.imagenet_base_or("base", enabled=True)
+        with pytest.raises(TypeError, match="enabled"):
+            transfer.imagenet_base_or(offline_base, enabled="yes")
+        with pytest.raises(ValueError, match="image_size"):
+            transfer.imagenet_base_or(offline_base, enabled=True, image_size=16)
+        with pytest.raises(ValueError, match="input_shape"):
+            transfer.imagenet_base_or(offline_base, enabled=True, input_shape=(28, 28))

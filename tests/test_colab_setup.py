@@ -63,7 +63,7 @@ def test_the_colab_branch_clones_checks_versions_and_imports_helpers(colab_run):
     assert "Installed: nothing (all present)" in lines
     assert any(line.startswith("Already there: tensorflow ") and "keras " in line for line in lines)
     assert lines[-1] == f"helpers from {folder / 'cnn-notebooks' / 'helpers' / '__init__.py'}"
-    assert done.stderr == ""
+    assert done.stderr == ""  # importing helpers also kept TensorFlow's start-up notices off stderr
     assert seconds < 60, f"the setup cell took {seconds:.0f} s"
 
 

@@ -1,7 +1,5 @@
 import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -152,12 +150,3 @@ def test_test_environment_is_shared_and_keeps_what_is_set(monkeypatch, tmp_path)
     monkeypatch.setenv("CNN_PROFILE", "quick")
     assert runtime.use_test_environment(tmp_path)["CNN_PROFILE"] == "quick"  # a developer's choice stays
     assert runtime.use_test_environment(tmp_path, "full")["CNN_PROFILE"] == "full"  # a tool's choice wins
-
-
-def test_importing_helpers_keeps_tensorflow_quiet(tmp_path):
-    """No start-up notice reaches stderr when helpers is the first to import TensorFlow."""
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    result = subprocess.run([sys.executable, "-c", "import helpers, tensorflow as tf; "
-                             "tf.config.list_physical_devices('GPU'); print('ok')"],
-                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
-    assert result.stdout.strip() == "ok" and result.stderr == ""

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from benchmarks import flops, run, stats
+from benchmarks import compare, flops, run, stats
 from benchmarks.workloads import learning_rate_at
 from helpers import models
 
@@ -154,3 +154,48 @@ def test_report_puts_time_to_accuracy_first_and_ratios_per_round():
     helpers_row = next(line for line in table if "helpers.train_on_batches" in line)
     assert "| 3.50× [3.00–4.00] |" in helpers_row and "3.2 [2.5–4.0] s" in helpers_row
     assert "| 23 (23% of float32 peak) |" in helpers_row  # 30,000 images in 3.25 s × 2.5 MFLOP
+
+
+def _two_round_results(loop_helpers_seconds, accuracies):
+    return {"accuracy": {"fit_b128": [{"test_accuracy": a} for a in accuracies]},
+            "loop": {"seconds": {"recipe": [10.0, 10.0, 10.0], "helpers": loop_helpers_seconds}},
+            "throughput": {"lenet5": {"images_per_second": {"recipe_b32": [100.0, 100.0, 100.0],
+                                                            "pipeline_b128": [200.0, 250.0, 220.0]}}}}
+
+
+def test_compare_names_every_ratio_and_each_accuracy():
+    spreads = compare.compared_spreads(_two_round_results([5.0, 4.0, 2.0], [0.89, 0.90, 0.91]))
+    assert set(spreads) == {"time to accuracy, fit_b128: test accuracy", "loop, helpers: speed-up over recipe",
+                            "throughput, lenet5 pipeline_b128: ratio to recipe_b32"}
+    assert spreads["loop, helpers: speed-up over recipe"] == stats.Spread(2.5, 2.0, 5.0, 3)
+    assert spreads["throughput, lenet5 pipeline_b128: ratio to recipe_b32"] == stats.Spread(2.2, 2.0, 2.5, 3)
+
+
+def test_compare_tells_agreement_from_overlap_and_from_disagreement():
+    first = _two_round_results([5.0, 4.0, 2.0], [0.89, 0.90, 0.91])       # speed-up 2.5 [2.0–5.0]
+    same = _two_round_results([4.0, 3.0, 4.5], [0.90, 0.905, 0.895])      # 2.5 [2.2–3.3]: agrees
+    overlapping = _two_round_results([2.1, 2.0, 1.8], [0.90, 0.90, 0.90])  # 5.0 [4.8–5.6]: overlaps only
+    slower = _two_round_results([9.0, 8.0, 9.5], [0.80, 0.81, 0.82])      # 1.1 [1.05–1.25]: disagrees
+    loop = "loop, helpers: speed-up over recipe"
+
+    def by_name(agreements):
+        return {a.name: a for a in agreements}
+
+    assert all(a.medians_within and a.overlap for a in compare.compare(first, same))
+    assert by_name(compare.compare(first, overlapping))[loop].overlap
+    assert not by_name(compare.compare(first, overlapping))[loop].medians_within
+    disagreeing = by_name(compare.compare(first, slower))
+    assert not disagreeing[loop].overlap and not disagreeing["time to accuracy, fit_b128: test accuracy"].overlap
+    assert "1 of 3 comparisons have each median within" in compare.report(compare.compare(first, slower))
+
+
+def test_compare_refuses_runs_with_nothing_in_common_and_bad_files(tmp_path):
+    with pytest.raises(ValueError, match="share no comparison"):
+        compare.compare({"loop": _two_round_results([1.0] * 3, [0.9])["loop"]}, {"accuracy": {}})
+    with pytest.raises(TypeError, match="results must be a dict"):
+        compare.compared_spreads([1, 2])
+    with pytest.raises(FileNotFoundError, match="benchmarks/run.py"):
+        compare.load(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("not json")
+    with pytest.raises(ValueError, match="bad.json is not a benchmark result"):
+        compare.load(tmp_path / "bad.json")

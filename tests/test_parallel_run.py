@@ -1,0 +1,48 @@
+"""How pytest-xdist splits the run: whole notebooks, and notebooks that hand models on kept together."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def root_conftest():
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def code_of(path: Path) -> str:
+    return "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"]
+                     if cell["cell_type"] == "code")
+
+
+def test_a_notebook_is_one_unit_and_a_test_file_is_one_unit():
+    run_unit = root_conftest().run_unit
+    first = "notebooks/01_convolution_and_pooling.ipynb"
+    assert run_unit(f"{first}::Cell 3") == first
+    assert run_unit("notebooks/06_augmentation_and_transfer_learning.ipynb::Cell 0") == run_unit(
+        "notebooks/06_augmentation_and_transfer_learning.ipynb::Cell 40")
+    assert run_unit("tests/test_data.py::test_image_batches_refuse_float_images") == "tests/test_data.py"
+    assert run_unit("tests/test_bad_input.py::test_bad_input[kwargs0-x]") == "tests/test_bad_input.py"
+
+
+def test_every_notebook_that_saves_or_loads_a_hand_off_shares_one_unit():
+    """A notebook that loads what another saved must run after it, in the same process."""
+    run_unit = root_conftest().run_unit
+    handing_on = [path for path in NOTEBOOKS
+                  if any(call in code_of(path) for call in ("save_trained(", "load_or_train(", "load_artifact("))]
+    assert len(handing_on) >= 2, "expected the notebooks that save models and the one that loads them"
+    units = {run_unit(f"notebooks/{path.name}::Cell 0") for path in handing_on}
+    assert units == {"notebooks 03-05"}, [path.name for path in handing_on]
+    others = [path for path in NOTEBOOKS if path not in handing_on]
+    assert all(run_unit(f"notebooks/{path.name}::Cell 0") == f"notebooks/{path.name}" for path in others)
+
+
+def test_the_parallel_run_is_configured_with_this_scheduler():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '"-n", "2", "--dist", "loadfile"' in pyproject
+    assert "pytest-xdist" in (ROOT / "requirements.txt").read_text()

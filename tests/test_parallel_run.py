@@ -46,3 +46,28 @@ def test_the_parallel_run_is_configured_with_this_scheduler():
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert '"-n", "2", "--dist", "loadfile"' in pyproject
     assert "pytest-xdist" in (ROOT / "requirements.txt").read_text()
+
+
+class FakeConfig:
+    """Just what pytest-xdist's scheduler reads from a pytest config."""
+
+    def __init__(self, dist: str):
+        self.dist = dist
+        self.option = type("Options", (), {"loadscopereorder": True})()
+
+    def getoption(self, name):
+        return {"dist": self.dist}[name]
+
+    def getvalue(self, name):
+        return {"tx": ["2*popen"]}[name]
+
+
+def test_the_scheduler_hands_out_notebooks_03_to_05_as_one_unit_in_collection_order():
+    conftest = root_conftest()
+    assert conftest.pytest_xdist_make_scheduler(FakeConfig("load"), log=None) is None  # other modes: xdist's own
+    config = FakeConfig("loadfile")
+    scheduler = conftest.pytest_xdist_make_scheduler(config, log=None)
+    assert scheduler._split_scope("notebooks/04_lenet5_mnist_train_on_batch.ipynb::Cell 2") == "notebooks 03-05"
+    assert scheduler._split_scope("notebooks/05_evaluation_plots.ipynb::Cell 0") == "notebooks 03-05"
+    assert scheduler._split_scope("tests/test_data.py::test_x") == "tests/test_data.py"
+    assert config.option.loadscopereorder is False  # the units go out in the workers' order, longest first

@@ -41,28 +41,29 @@ def pytest_configure(config):
         os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
 
 
-# Notebooks 03 and 04 save the models notebook 05 evaluates, so the three run in one process,
+# Notebooks 04 and 05 save the models notebook 06 evaluates, so the three run in one process,
 # in order, also when pytest-xdist spreads the run over processes (pyproject.toml: -n 2).
-HAND_OFF_CHAIN = ("notebooks/03_", "notebooks/04_", "notebooks/05_")
+HAND_OFF_CHAIN = ("notebooks/04_", "notebooks/05_", "notebooks/06_")
+CHAIN_UNIT = "notebooks 04-06"
 
 
 def run_unit(nodeid: str) -> str:
-    """What pytest-xdist hands to one worker as a whole: a file, or notebooks 03-05 together."""
+    """What pytest-xdist hands to one worker as a whole: a file, or notebooks 04-06 together."""
     path = nodeid.split("::", 1)[0]
-    return "notebooks 03-05" if path.startswith(HAND_OFF_CHAIN) else path
+    return CHAIN_UNIT if path.startswith(HAND_OFF_CHAIN) else path
 
 
 def pytest_collection_modifyitems(config, items):
     # Under xdist, longest first: the chained notebooks, the other notebooks, then the test files
     # (a stable sort keeps each file's and each notebook's own order).
     if hasattr(config, "workerinput"):  # an xdist worker: the order the scheduler hands out units in
-        items.sort(key=lambda item: (run_unit(item.nodeid) != "notebooks 03-05",
+        items.sort(key=lambda item: (run_unit(item.nodeid) != CHAIN_UNIT,
                                      not item.nodeid.startswith("notebooks/")))
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadfile`` with notebooks 03-05 as one unit; every notebook keeps one kernel."""
+    """``--dist loadfile`` with notebooks 04-06 as one unit; every notebook keeps one kernel."""
     if config.getoption("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadScopeScheduling

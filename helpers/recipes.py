@@ -102,7 +102,7 @@ def _fit_batchnorm_cnn(model, data: Dataset, budget: Mapping[str, Any], seed: in
 LENET5 = Recipe(
     name="lenet5",
     title="LeNet-5",
-    notebook="04_lenet5_mnist_train_on_batch",
+    notebook="05_lenet5_mnist_train_on_batch",
     datasets=("mnist", "fashion_mnist"),
     history_kind="training_record",
     budgets={
@@ -121,7 +121,7 @@ LENET5 = Recipe(
 BATCHNORM_CNN = Recipe(
     name="batchnorm_cnn",
     title="BatchNorm CNN",
-    notebook="03_batchnorm_cnn_cifar10",
+    notebook="04_batchnorm_cnn_cifar10",
     datasets=("cifar10",),
     history_kind="keras_history",
     budgets={

@@ -186,8 +186,8 @@ def test_02_runs_and_the_image_browser_follows_its_class(lab, browser):
                    f"the class dropdown changed to {other!r}")
 
 
-def test_04_runs_and_tqdm_draws_a_widget_bar(lab, browser):
-    open_and_run_all(browser, *lab, "04_lenet5_mnist_train_on_batch.ipynb")
+def test_05_runs_and_tqdm_draws_a_widget_bar(lab, browser):
+    open_and_run_all(browser, *lab, "05_lenet5_mnist_train_on_batch.ipynb")
     bars = browser.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output .widget-hprogress")
     assert bars, "tqdm printed text instead of drawing a progress widget"
     assert "iterations" in bars[0].find_element(By.XPATH, "./..").text

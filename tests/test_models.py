@@ -65,13 +65,13 @@ def model_built_in(notebook: str, function: str, **parameters):
     return namespace[function]()
 
 
-def test_notebook_04_lenet5_is_the_helpers_copy():
-    written_out = model_defined_in("04_lenet5_mnist_train_on_batch.ipynb", "model")
+def test_notebook_05_lenet5_is_the_helpers_copy():
+    written_out = model_defined_in("05_lenet5_mnist_train_on_batch.ipynb", "model")
     assert models.describe_layers(written_out) == models.describe_layers(models.lenet5())
 
 
-def test_notebook_04_prepares_images_as_the_recipe_does():
-    cells = json.loads((NOTEBOOKS / "04_lenet5_mnist_train_on_batch.ipynb").read_text())["cells"]
+def test_notebook_05_prepares_images_as_the_recipe_does():
+    cells = json.loads((NOTEBOOKS / "05_lenet5_mnist_train_on_batch.ipynb").read_text())["cells"]
     source = next("".join(c["source"]) for c in cells if "def prepare(images):" in "".join(c["source"]))
     namespace = {"np": np}
     exec(source[source.index("def prepare"):source.index("x_train, x_val, x_test")], namespace)
@@ -104,15 +104,15 @@ def test_batchnorm_cnn_without_batchnorm_is_the_same_network_minus_those_layers(
         models.batchnorm_cnn(batchnorm="no")
 
 
-NOTEBOOK_03 = "03_batchnorm_cnn_cifar10.ipynb"
+NOTEBOOK_04 = "04_batchnorm_cnn_cifar10.ipynb"
 
 
-def test_notebook_03_models_are_the_helpers_copies():
-    plain = model_built_in(NOTEBOOK_03, "plain_cnn")
+def test_notebook_04_models_are_the_helpers_copies():
+    plain = model_built_in(NOTEBOOK_04, "plain_cnn")
     assert models.describe_layers(plain) == models.describe_layers(models.plain_cnn())
-    batchnorm = model_built_in(NOTEBOOK_03, "batchnorm_cnn", BN_MOMENTUM=0.99)
+    batchnorm = model_built_in(NOTEBOOK_04, "batchnorm_cnn", BN_MOMENTUM=0.99)
     assert models.describe_layers(batchnorm) == models.describe_layers(models.batchnorm_cnn())
     assert models.describe_layers(batchnorm) != models.describe_layers(models.batchnorm_cnn(momentum=0.9))
-    twin = model_built_in(NOTEBOOK_03, "no_batchnorm_cnn")
+    twin = model_built_in(NOTEBOOK_04, "no_batchnorm_cnn")
     assert models.describe_layers(twin) == models.describe_layers(models.batchnorm_cnn(batchnorm=False))
     assert models.describe_layers(twin) != models.describe_layers(models.batchnorm_cnn(dropout=0.5, batchnorm=False))

@@ -1,4 +1,4 @@
-"""The parameters cell decides what a notebook does, and notebook 05 evaluates what 04 saved.
+"""The parameters cell decides what a notebook does, and notebook 06 evaluates what 05 saved.
 
 These run notebooks in fresh kernels with ``CNN_PROFILE`` unset, so the only thing
 that can choose the profile is what the parameters cell says (as a teacher's edit or
@@ -58,33 +58,33 @@ def test_profile_none_without_the_variable_runs_quick_on_a_cpu_and_says_why(no_p
     assert "resolved: quick 20" in text  # and the quick budget follows
 
 
-def test_smoke_in_the_cell_runs_smoke_and_notebook_05_evaluates_what_04_trained(no_profile_variable):
-    """Notebook 04 with PROFILE = "smoke" and DATASET = "fashion_mnist" written in its
-    parameters cell, then notebook 05: the smoke sizes run, and 05 evaluates that model."""
-    notebook_04 = with_parameters(NOTEBOOKS / "04_lenet5_mnist_train_on_batch.ipynb",
+def test_smoke_in_the_cell_runs_smoke_and_notebook_06_evaluates_what_05_trained(no_profile_variable):
+    """Notebook 05 with PROFILE = "smoke" and DATASET = "fashion_mnist" written in its
+    parameters cell, then notebook 06: the smoke sizes run, and 06 evaluates that model."""
+    notebook_05 = with_parameters(NOTEBOOKS / "05_lenet5_mnist_train_on_batch.ipynb",
                                   PROFILE="smoke", DATASET="fashion_mnist")
-    saved = next(i for i, c in enumerate(notebook_04.cells)
+    saved = next(i for i, c in enumerate(notebook_05.cells)
                  if c.source.startswith("# Check yourself: what was saved loads back"))
     # Up to the saved model, without section 6 (loop vs fit, which trains three more models and
     # feeds nothing later): the path that trains, saves and hands off. nbval runs the rest.
-    section_6 = next(i for i, c in enumerate(notebook_04.cells) if c.source.startswith("## 6 ·"))
-    section_7 = next(i for i, c in enumerate(notebook_04.cells) if c.source.startswith("## 7 ·"))
-    notebook_04.cells = notebook_04.cells[:section_6] + notebook_04.cells[section_7:saved + 1]
-    text_04 = execute(notebook_04)
-    assert "profile smoke (PROFILE = 'smoke' in the parameters cell)" in text_04
-    assert re.search(r"x_train\s+\(900, 28, 28\)", text_04) and re.search(r"x_val\s+\(100, 28, 28\)", text_04)
-    assert re.search(r"x_test\s+\(300, 28, 28\)", text_04)  # the smoke sizes of the registry
+    section_6 = next(i for i, c in enumerate(notebook_05.cells) if c.source.startswith("## 6 ·"))
+    section_7 = next(i for i, c in enumerate(notebook_05.cells) if c.source.startswith("## 7 ·"))
+    notebook_05.cells = notebook_05.cells[:section_6] + notebook_05.cells[section_7:saved + 1]
+    text_05 = execute(notebook_05)
+    assert "profile smoke (PROFILE = 'smoke' in the parameters cell)" in text_05
+    assert re.search(r"x_train\s+\(900, 28, 28\)", text_05) and re.search(r"x_val\s+\(100, 28, 28\)", text_05)
+    assert re.search(r"x_test\s+\(300, 28, 28\)", text_05)  # the smoke sizes of the registry
     assert (no_profile_variable / "smoke" / "lenet5_fashion_mnist" / "model.keras").exists()
 
-    # Notebook 05 also needs notebook 03's model; an untrained one saved under its recipe spares
-    # this test a training run (what 05 does with it is nbval's business, not this test's).
+    # Notebook 06 also needs notebook 04's model; an untrained one saved under its recipe spares
+    # this test a training run (what 06 does with it is nbval's business, not this test's).
     smoke = helpers.resolve_profile("smoke")
     cifar = helpers.load_dataset("cifar10", smoke, train_size=100, test_size=20, validation_size=0.2)
     untrained = recipes.BATCHNORM_CNN.build(recipes.BATCHNORM_CNN.budget(smoke))
     helpers.save_trained(recipes.BATCHNORM_CNN, smoke, cifar, untrained, {"loss": [2.3], "val_loss": [2.3]})
 
-    notebook_05 = with_parameters(NOTEBOOKS / "05_evaluation_plots.ipynb", PROFILE="smoke")
-    cases = next(i for i, c in enumerate(notebook_05.cells) if c.source.startswith("def make_case("))
-    text_05 = execute(notebook_05, cells=cases + 1)  # loading and evaluating; plots are nbval's
-    assert "lenet5_fashion_mnist: loaded the model notebook 04 saved" in text_05
-    assert re.search(r"LeNet-5 on Fashion-MNIST[^:]*: 300 test images", text_05)
+    notebook_06 = with_parameters(NOTEBOOKS / "06_evaluation_plots.ipynb", PROFILE="smoke")
+    cases = next(i for i, c in enumerate(notebook_06.cells) if c.source.startswith("def make_case("))
+    text_06 = execute(notebook_06, cells=cases + 1)  # loading and evaluating; plots are nbval's
+    assert "lenet5_fashion_mnist: loaded the model notebook 05 saved" in text_06
+    assert re.search(r"LeNet-5 on Fashion-MNIST[^:]*: 300 test images", text_06)

@@ -24,8 +24,8 @@ def test_a_notebook_is_one_unit_and_a_test_file_is_one_unit():
     run_unit = root_conftest().run_unit
     first = "notebooks/01_convolution_and_pooling.ipynb"
     assert run_unit(f"{first}::Cell 3") == first
-    assert run_unit("notebooks/06_augmentation_and_transfer_learning.ipynb::Cell 0") == run_unit(
-        "notebooks/06_augmentation_and_transfer_learning.ipynb::Cell 40")
+    assert run_unit("notebooks/07_augmentation_and_regularisation.ipynb::Cell 0") == run_unit(
+        "notebooks/07_augmentation_and_regularisation.ipynb::Cell 40")
     assert run_unit("tests/test_data.py::test_image_batches_refuse_float_images") == "tests/test_data.py"
     assert run_unit("tests/test_bad_input.py::test_bad_input[kwargs0-x]") == "tests/test_bad_input.py"
 
@@ -37,7 +37,7 @@ def test_every_notebook_that_saves_or_loads_a_hand_off_shares_one_unit():
                   if any(call in code_of(path) for call in ("save_trained(", "load_or_train(", "load_artifact("))]
     assert len(handing_on) >= 2, "expected the notebooks that save models and the one that loads them"
     units = {run_unit(f"notebooks/{path.name}::Cell 0") for path in handing_on}
-    assert units == {"notebooks 03-05"}, [path.name for path in handing_on]
+    assert units == {"notebooks 04-06"}, [path.name for path in handing_on]
     others = [path for path in NOTEBOOKS if path not in handing_on]
     assert all(run_unit(f"notebooks/{path.name}::Cell 0") == f"notebooks/{path.name}" for path in others)
 
@@ -62,12 +62,14 @@ class FakeConfig:
         return {"tx": ["2*popen"]}[name]
 
 
-def test_the_scheduler_hands_out_notebooks_03_to_05_as_one_unit_in_collection_order():
+def test_the_scheduler_hands_out_notebooks_04_to_06_as_one_unit_in_collection_order():
     conftest = root_conftest()
     assert conftest.pytest_xdist_make_scheduler(FakeConfig("load"), log=None) is None  # other modes: xdist's own
     config = FakeConfig("loadfile")
     scheduler = conftest.pytest_xdist_make_scheduler(config, log=None)
-    assert scheduler._split_scope("notebooks/04_lenet5_mnist_train_on_batch.ipynb::Cell 2") == "notebooks 03-05"
-    assert scheduler._split_scope("notebooks/05_evaluation_plots.ipynb::Cell 0") == "notebooks 03-05"
+    assert scheduler._split_scope("notebooks/05_lenet5_mnist_train_on_batch.ipynb::Cell 2") == "notebooks 04-06"
+    assert scheduler._split_scope("notebooks/06_evaluation_plots.ipynb::Cell 0") == "notebooks 04-06"
+    assert scheduler._split_scope("notebooks/03_training_a_cnn_cifar10.ipynb::Cell 0") == (
+        "notebooks/03_training_a_cnn_cifar10.ipynb")
     assert scheduler._split_scope("tests/test_data.py::test_x") == "tests/test_data.py"
     assert config.option.loadscopereorder is False  # the units go out in the workers' order, longest first

@@ -87,7 +87,7 @@ def test_save_trained_refuses_the_wrong_history_kind(smoke):
         helpers.save_trained(recipes.LENET5, smoke, data, tiny_model(), {"loss": [1.0]})
 
 
-def test_notebook_05_finds_the_dataset_notebook_04_ran_with(smoke, capsys):
+def test_notebook_06_finds_the_dataset_notebook_05_ran_with(smoke, capsys):
     """The hand-off: what was saved last, for whichever dataset, is what load_or_train evaluates."""
     assert recipes.latest_dataset(recipes.LENET5, smoke) is None
     fashion = helpers.load_dataset("fashion_mnist", smoke, train_size=200, test_size=50,
@@ -98,7 +98,7 @@ def test_notebook_05_finds_the_dataset_notebook_04_ran_with(smoke, capsys):
     trained = helpers.load_or_train(recipes.LENET5, smoke)
     assert trained.loaded and trained.data.name == "fashion_mnist" and trained.history == a_record()
     assert trained.x_test.shape[1:] == (32, 32, 1) and trained.x_test.dtype == np.float32
-    assert "loaded the model notebook 04 saved" in capsys.readouterr().out
+    assert "loaded the model notebook 05 saved" in capsys.readouterr().out
 
 
 def test_load_or_train_trains_the_recipe_when_nothing_is_saved(smoke, capsys):

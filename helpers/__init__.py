@@ -38,6 +38,7 @@ from .plots import (
     plot_image_grid,
     plot_learning_curves,
     plot_panels,
+    plot_search,
 )
 from .recipes import load_or_train, save_trained
 from .runtime import PROFILE_NAMES, Profile, artifacts_dir, resolve_profile, setup
@@ -51,7 +52,7 @@ __all__ = [
     "artifacts_dir", "convolution_explorer", "dataset_info", "examples_per_class", "expected_files",
     "image_batches", "image_browser", "is_cached", "keras_cache_dir", "load_dataset", "load_or_train",
     "plot_channel_histograms", "plot_class_distribution", "plot_image_grid", "plot_learning_curves",
-    "plot_panels", "resolve_profile", "sample_images", "save_trained", "setup", "show_class_example",
+    "plot_panels", "plot_search", "resolve_profile", "sample_images", "save_trained", "setup", "show_class_example",
     "stratified_subset", "train_on_batches", "validation_split", "widget_frontend_available",
 ]
 

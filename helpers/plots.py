@@ -26,6 +26,7 @@ OKABE_ITO = (
     "#000000",  # black
 )
 CORRECT_COLOUR, MISTAKE_COLOUR = OKABE_ITO[0], OKABE_ITO[3]
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per series: a cue that survives grey print
 MAX_CLASSES = 10_000  # far beyond any dataset here; a larger count is a slip (and an endless loop)
 
 
@@ -293,6 +294,7 @@ def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None)
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for k, (name, (x_label, panels)) in enumerate(parsed.items()):
         colours = (OKABE_ITO[k % len(OKABE_ITO)],) * 2 if not single else (OKABE_ITO[0], OKABE_ITO[1])
+        marker = MARKERS[k % len(MARKERS)]  # a second cue besides colour for each run
         for ax, metric in zip(axes, ("loss", "accuracy")):
             for split, x, y in panels.get(metric, []):
                 colour = colours[0] if split == "train" else colours[1]
@@ -304,14 +306,59 @@ def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None)
                     step = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
                     y = smooth(y, smoothing**step)
                 ax.plot(x, y, style, color=colour, label=label, linewidth=2,
-                        marker="o" if len(x) <= 30 else None, markersize=3)
+                        marker=marker if len(x) <= 30 else None, markersize=5)
             ax.set_xlabel(x_label)
             ax.set_ylabel(metric)
             ax.set_title(metric.capitalize())
             ax.grid(alpha=0.3)
     for ax in axes:
         if ax.lines:
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=10)
     fig.suptitle(title or "Learning curves" + (f" (smoothing {smoothing})" if smoothing else ""))
+    fig.tight_layout()
+    return fig
+
+
+def plot_search(scores: Mapping[str, Sequence[float]], values: Sequence[float], chance: float | None = None,
+                title: str | None = None, xlabel: str = "learning rate (log scale)",
+                ylabel: str = "validation accuracy", log_x: bool = True) -> Figure:
+    """One line per option over a searched hyperparameter: a score for each of ``values``.
+
+    ``scores`` maps an option's name (e.g. an optimizer) to one score per value
+    (e.g. validation accuracy per learning rate); ``values`` are drawn on a log
+    axis (then they must be positive) unless ``log_x`` is False. Each option has
+    its own colour and marker (on at most about ten points of a long series);
+    ``chance`` draws the score of guessing as a dotted line.
+    """
+    log_x = checks.boolean(log_x, "log_x")
+    values = checks.finite(checks.array(values, "values", ndim=1).astype(float), "values")
+    if not len(values) or (log_x and np.any(values <= 0)):
+        raise ValueError(f"values must be one or more {'positive ' if log_x else ''}numbers"
+                         f"{' (a log axis)' if log_x else ''}, got {values.tolist()[:10]}.")
+    if not isinstance(scores, Mapping) or not scores:
+        raise TypeError(f"scores must be a non-empty dict {{option: [score per value]}}, got "
+                        f"{checks.describe(scores)}.")
+    series = {}
+    for name, row in scores.items():
+        checks.text(name, "scores' keys")
+        row = checks.array(row, f"scores[{name!r}]", ndim=1).astype(float)
+        if len(row) != len(values):
+            raise ValueError(f"scores[{name!r}] must hold one score per value ({len(values)}), got {len(row)}.")
+        series[name] = row
+    if chance is not None:
+        chance = checks.number(chance, "chance")
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for k, (name, row) in enumerate(series.items()):
+        ax.plot(values, row, "-", color=OKABE_ITO[k % len(OKABE_ITO)], marker=MARKERS[k % len(MARKERS)],
+                markersize=7, linewidth=2, label=name, markevery=max(1, len(values) // 10))
+    if chance is not None:
+        ax.axhline(chance, color="0.4", linestyle=":", linewidth=1.5, label=f"chance ({chance:g})")
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or f"{ylabel} per {xlabel}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=10)
     fig.tight_layout()
     return fig

@@ -104,12 +104,16 @@ def test_batchnorm_cnn_without_batchnorm_is_the_same_network_minus_those_layers(
         models.batchnorm_cnn(batchnorm="no")
 
 
+NOTEBOOK_03 = "03_training_a_cnn_cifar10.ipynb"
 NOTEBOOK_04 = "04_batchnorm_cnn_cifar10.ipynb"
 
 
-def test_notebook_04_models_are_the_helpers_copies():
-    plain = model_built_in(NOTEBOOK_04, "plain_cnn")
+def test_notebook_03_plain_cnn_is_the_helpers_copy():
+    plain = model_built_in(NOTEBOOK_03, "plain_cnn")
     assert models.describe_layers(plain) == models.describe_layers(models.plain_cnn())
+
+
+def test_notebook_04_models_are_the_helpers_copies():
     batchnorm = model_built_in(NOTEBOOK_04, "batchnorm_cnn", BN_MOMENTUM=0.99)
     assert models.describe_layers(batchnorm) == models.describe_layers(models.batchnorm_cnn())
     assert models.describe_layers(batchnorm) != models.describe_layers(models.batchnorm_cnn(momentum=0.9))

@@ -139,6 +139,9 @@ def test_learning_curves_from_a_record_and_overlaid():
     np.testing.assert_array_equal(acc["lenet validation"].get_xdata(), [2, 4])
     assert fig.axes[0].get_xlabel() in ("iteration", "epoch")
     assert lines_by_label(fig.axes[0])["other train"].get_color() != acc["lenet validation"].get_color()
+    # a second cue besides colour: each overlaid run has its own marker
+    assert lines_by_label(fig.axes[0])["other train"].get_marker() != acc["lenet validation"].get_marker()
+    assert fig.axes[0].get_legend().get_texts()[0].get_fontsize() >= 10
 
 
 def test_smoothing_and_bad_runs():
@@ -150,3 +153,28 @@ def test_smoothing_and_bad_runs():
         helpers.plot_learning_curves({"a": [1, 2, 3]})
     with pytest.raises(ValueError, match="is an empty TrainingRecord"):
         helpers.plot_learning_curves(helpers.TrainingRecord())
+
+
+def test_search_plot_draws_one_marked_line_per_option_on_a_log_axis():
+    fig = helpers.plot_search({"SGD": [0.1, 0.3, 0.2], "Adam": [0.6, 0.1, 0.1]}, [1e-3, 1e-2, 1e-1], chance=0.1,
+                              title="search")
+    ax = fig.axes[0]
+    lines = lines_by_label(ax)
+    np.testing.assert_array_equal(lines["Adam"].get_ydata(), [0.6, 0.1, 0.1])
+    np.testing.assert_array_equal(lines["SGD"].get_xdata(), [1e-3, 1e-2, 1e-1])
+    assert ax.get_xscale() == "log" and lines["SGD"].get_marker() != lines["Adam"].get_marker()
+    assert lines["chance (0.1)"].get_linestyle() == ":" and ax.get_title() == "search"
+    linear = helpers.plot_search({"schedule": [0.0, 1.0, 0.5]}, [0, 1, 2], log_x=False).axes[0]
+    assert linear.get_xscale() == "linear"
+
+
+@pytest.mark.parametrize("scores, values, message", [
+    ({"a": [1, 2]}, [1e-3, 0], "values must be one or more positive numbers"),
+    ({"a": [1, 2]}, [1e-3], r"scores\['a'\] must hold one score per value \(1\), got 2"),
+    ({}, [1e-3], "scores must be a non-empty dict"),
+    ({"a": [1]}, [float("nan")], "values must be finite"),
+    ([0.1], [1e-3], "scores must be a non-empty dict"),
+])
+def test_search_plot_rejects_bad_input(scores, values, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        helpers.plot_search(scores, values)

@@ -96,3 +96,13 @@ class TestNotebook:
             assert cell["metadata"]["cellView"] == "form" and "assert" in source(cell)
         titled = [c for c in code_cells(nb) if source(c).startswith(("# Solution", "# @title"))]
         assert len(titled) == len(solutions), "every solution is hidden, and nothing else"
+
+    def test_is_one_class_session(self, path):
+        """TEACHING.md: at most 60 cells and 2,000 words of prose; the Time line is one short line."""
+        nb = load(path)
+        words = sum(len(source(c).split()) for c in nb["cells"] if c["cell_type"] == "markdown")
+        assert len(nb["cells"]) <= 60 and words <= 2000, f"{len(nb['cells'])} cells, {words} words of prose"
+        time_lines = [line for line in source(nb["cells"][0]).splitlines() if line.startswith("**Time**")]
+        assert len(time_lines) == 1 and len(time_lines[0]) <= 110, time_lines
+        assert re.fullmatch(r"\*\*Time\*\* about \d+ min in class · about [\d.]+ (?:s|min) to run on a laptop CPU "
+                            r"\(`quick`\)", time_lines[0]), time_lines[0]

@@ -37,10 +37,10 @@ OUTSIDE_PREREQUISITES = ("Python", "NumPy arrays", "derivative of a function")
 CONCEPTS: dict[str, str | None] = {
     # 01 convolution and pooling
     "convolution (cross-correlation)": None,
-    "Keras layer, weights and bias": r"\blayers\.[A-Z]\w*\(",
-    "Conv2D": r"\bConv2D\(",
     "padding and stride": None,
     "output-size formula": None,
+    "Keras layer, weights and bias": r"\blayers\.[A-Z]\w*\(",
+    "Conv2D": r"\bConv2D\(",
     "Sequential model": r"\bSequential\(",
     "ReLU": r"relu|ReLU",
     "feature map": None,

@@ -159,14 +159,18 @@ def plot_channel_histograms(
     pixels = images.reshape(len(images), -1, channels)
     fig, axes = plt.subplots(1, channels, figsize=(4 * channels, 3.2), sharey=True, squeeze=False)
     upper = 255 if np.issubdtype(images.dtype, np.integer) else 1.0
+    tallest = 0.0
     for c, ax in enumerate(axes[0]):
         values = pixels[:, :, c].ravel()
-        ax.hist(values, bins=bins, range=(0, upper), color=OKABE_ITO[(3, 2, 0)[c % 3]])
+        heights, _, _ = ax.hist(values, bins=bins, range=(0, upper), color=OKABE_ITO[(3, 2, 0)[c % 3]])
+        tallest = max(tallest, float(heights.max()))
         ax.axvline(values.mean(), color="black", linestyle="--",
                    label=f"mean {values.mean():.1f}" if upper == 255 else f"mean {values.mean():.3f}")
         ax.set_title(f"{channel_names[c]} channel")
         ax.set_xlabel("pixel value")
-        ax.legend(fontsize=10)
+    for ax in axes[0]:  # headroom above the tallest bar (shared y axis), where the legend sits
+        ax.set_ylim(0, 1.3 * max(tallest, 1.0))
+        ax.legend(loc="upper center", fontsize=10)
     axes[0][0].set_ylabel("number of pixels")
     fig.suptitle("Pixel value distribution per channel")
     fig.tight_layout()

@@ -52,9 +52,9 @@ CONCEPTS: dict[str, str | None] = {
     "GradientTape": r"GradientTape",
     # 02 the CIFAR-10 dataset
     "training and test split": None,
-    "uint8 images scaled to float32": None,
     "class balance": None,
     "per-channel statistics": None,
+    "uint8 images scaled to float32": None,
     "sparse and one-hot labels": r"to_categorical",
     # 03 training a CNN
     "logits and softmax": r"softmax",

@@ -102,6 +102,19 @@ def test_channel_histograms_one_panel_per_channel():
         helpers.plot_channel_histograms(np.zeros((2, 5, 5)))
 
 
+def test_channel_histogram_legends_cover_no_bar():
+    # Many pixels at 0 and 255 (saturated), as in CIFAR-10: tall bars at both ends.
+    images = np.random.default_rng(0).integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
+    images[:, :2] = 0
+    images[:, -2:] = 255
+    fig = helpers.plot_channel_histograms(images)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        legend = ax.get_legend().get_window_extent(renderer)
+        assert not [bar for bar in ax.patches if bar.get_window_extent(renderer).overlaps(legend)]
+
+
 def test_examples_per_class_picks_the_first_of_each_class():
     labels = np.array([2, 0, 1, 0, 2, 1, 0])
     np.testing.assert_array_equal(helpers.examples_per_class(labels, 2), [1, 3, 2, 5, 0, 4])

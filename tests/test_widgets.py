@@ -26,7 +26,7 @@ def test_static_fallback_without_a_frontend(monkeypatch, capsys):
     assert [ax.get_title() for ax in fig.axes if ax.images] == ["zero", "zero", "one", "one", "two"]
     assert "static overview" in capsys.readouterr().out
     # Closed in pyplot: the cell shows it once, as its value, and the inline backend not again.
-    assert not plt.fignum_exists(fig.number) and plt.get_fignums() == []
+    assert not plt.fignum_exists(fig.number)
 
 
 def test_outside_a_kernel_there_is_no_frontend(monkeypatch):

@@ -94,15 +94,14 @@ def plot_image_grid(
         if labels is None:
             continue
         if predictions is None:
-            ax.set_title(name(labels[i]), fontsize=9)
+            ax.set_title(name(labels[i]), fontsize=10)
         else:
             wrong = predictions[i] != labels[i]
             sure = "" if confidences is None else f" {confidences[i]:.0%}"
             text = f"{name(labels[i])} / {name(predictions[i])}{sure}" + (" ✗" if wrong else "")
             if len(text) > 6 * panel_size + 4:  # keep long names inside the panel's width
                 text = text.replace(" / ", " /\n", 1)
-            ax.set_title(text,
-                         fontsize=9, color=MISTAKE_COLOUR if wrong else "black")
+            ax.set_title(text, fontsize=10, color=MISTAKE_COLOUR if wrong else "black")
             if wrong:
                 for spine in ax.spines.values():
                     spine.set(color=MISTAKE_COLOUR, linewidth=3)
@@ -137,12 +136,15 @@ def plot_class_distribution(
         bars = ax.bar(positions + (k - (len(counts) - 1) / 2) * width, values, width,
                       label=f"{split} ({values.sum():,} images)", color=OKABE_ITO[k % len(OKABE_ITO)],
                       hatch=("", "//", "..", "xx")[k % 4], edgecolor="white")
-        ax.bar_label(bars, fontsize=7, padding=1)
-    ax.set_xticks(positions, class_names, rotation=30, ha="right")
+        ax.bar_label(bars, fontsize=10, padding=1)
+    ax.set_xticks(positions, class_names, rotation=30, ha="right", fontsize=10)
     ax.set_xlabel("class")
     ax.set_ylabel("number of images")
     ax.set_title(title)
-    ax.legend()
+    # Headroom above the tallest bar and its label, where the legend sits: it covers no bar.
+    tallest = max(int(values.max()) for values in counts.values())
+    ax.set_ylim(0, 1.45 * max(tallest, 1))
+    ax.legend(loc="upper center", ncols=len(counts), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -158,14 +160,18 @@ def plot_channel_histograms(
     pixels = images.reshape(len(images), -1, channels)
     fig, axes = plt.subplots(1, channels, figsize=(4 * channels, 3.2), sharey=True, squeeze=False)
     upper = 255 if np.issubdtype(images.dtype, np.integer) else 1.0
+    tallest = 0.0
     for c, ax in enumerate(axes[0]):
         values = pixels[:, :, c].ravel()
-        ax.hist(values, bins=bins, range=(0, upper), color=OKABE_ITO[(3, 2, 0)[c % 3]])
+        heights, _, _ = ax.hist(values, bins=bins, range=(0, upper), color=OKABE_ITO[(3, 2, 0)[c % 3]])
+        tallest = max(tallest, float(heights.max()))
         ax.axvline(values.mean(), color="black", linestyle="--",
                    label=f"mean {values.mean():.1f}" if upper == 255 else f"mean {values.mean():.3f}")
         ax.set_title(f"{channel_names[c]} channel")
         ax.set_xlabel("pixel value")
-        ax.legend(fontsize=8)
+    for ax in axes[0]:  # headroom above the tallest bar (shared y axis), where the legend sits
+        ax.set_ylim(0, 1.3 * max(tallest, 1.0))
+        ax.legend(loc="upper center", fontsize=10)
     axes[0][0].set_ylabel("number of pixels")
     fig.suptitle("Pixel value distribution per channel")
     fig.tight_layout()
@@ -184,6 +190,56 @@ def examples_per_class(labels, per_class: int, num_classes: int | None = None) -
     ).astype(int)
 
 
+PANEL_SCALES = ("own", "unit", "signed")
+
+
+def _centre_in_extent(ax, shape: tuple[int, int], extent: tuple[int, int]) -> None:
+    """Show an image of ``shape`` (H, W) drawn on ``ax`` centred in an ``extent`` (H, W) of pixels.
+
+    Axes of equal size given the same extent draw every image at one pixel
+    scale, so a smaller image looks smaller. The image gets a thin frame; the
+    axes' own frame is hidden (the empty margin is not part of the image).
+    """
+    (h, w), (big_h, big_w) = (checks.positive_int(v, "shape") for v in shape), extent
+    big_h, big_w = max(checks.positive_int(big_h, "extent"), h), max(checks.positive_int(big_w, "extent"), w)
+    ax.set_xlim(-0.5 - (big_w - w) / 2, w - 0.5 + (big_w - w) / 2)
+    ax.set_ylim(h - 0.5 + (big_h - h) / 2, -0.5 - (big_h - h) / 2)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.add_patch(plt.Rectangle((-0.5, -0.5), w, h, fill=False, linewidth=0.8, edgecolor="black"))
+
+
+def _panel_limits(image: np.ndarray, spec, argument: str) -> tuple[float, float] | None:
+    """(vmin, vmax) of one 2-D panel for ``spec``; ``None`` lets matplotlib use the panel's own range."""
+    if isinstance(spec, str):
+        spec = checks.one_of(spec, argument, PANEL_SCALES)
+        if spec == "own":
+            return None
+        if spec == "unit":
+            return 0.0, 1.0
+        limit = float(np.abs(image).max()) or 1.0  # "signed": symmetric, so 0 is the middle colour
+        return -limit, limit
+    if isinstance(spec, (tuple, list, np.ndarray)) and len(spec) == 2:
+        low, high = (checks.number(v, f"{argument} ({end})") for v, end in zip(spec, ("low", "high")))
+        if not low < high:
+            raise ValueError(f"{argument} must be a (low, high) pair with low < high, got {tuple(spec)}.")
+        return low, high
+    raise TypeError(f"{argument} must be one of {', '.join(map(repr, PANEL_SCALES))} or a (low, high) "
+                    f"pair, got {checks.describe(spec)}.")
+
+
+def _per_panel_scales(scale, count: int) -> list[tuple]:
+    """``(spec, argument name)`` per panel: ``scale`` for all, or one each when ``scale`` is a list of specs."""
+    is_pair = (isinstance(scale, (tuple, list)) and len(scale) == 2
+               and all(isinstance(v, (int, float, np.integer, np.floating)) for v in scale))
+    if isinstance(scale, str) or is_pair or not isinstance(scale, (tuple, list)):
+        return [(scale, "scale")] * count
+    if len(scale) != count:
+        raise ValueError(f"scale must be one setting for every panel or a list of {count} (one per "
+                         f"panel), got a list of {len(scale)}.")
+    return [(spec, f"scale[{k}]") for k, spec in enumerate(scale)]
+
+
 def plot_panels(
     images: Sequence[np.ndarray],
     titles: Sequence[str],
@@ -191,11 +247,21 @@ def plot_panels(
     title: str | None = None,
     cmap: str = "gray",
     panel_size: float = 2.6,
+    scale="own",
+    colorbar: bool = False,
+    true_size: bool = False,
 ) -> Figure:
     """Show 2-D arrays of any sizes side by side, each with its title and shape.
 
-    For feature maps and kernel outputs: each panel is scaled to its own
-    min..max (signed values are fine), and its shape is written under it.
+    For feature maps and kernel outputs. ``scale`` sets what the colours of a
+    2-D panel mean: ``"own"`` (each panel stretched to its own min..max),
+    ``"unit"`` (0 black, 1 white, beyond clipped: brightness), ``"signed"``
+    (symmetric about 0, so 0 is the middle grey: signed responses), or a
+    ``(low, high)`` pair; one setting for all panels or a list with one per
+    panel. ``colorbar`` adds each 2-D panel's colour scale. ``true_size``
+    draws every panel at one pixel scale (the largest panel's), so an output
+    smaller than its input also looks smaller. Colour (H, W, 3) panels are
+    drawn as images (floats clipped to [0, 1]). Returns the Figure.
     """
     if isinstance(images, np.ndarray) and images.ndim == 2:
         raise TypeError("images must be a list of 2-D arrays; wrap a single image as [image].")
@@ -210,26 +276,37 @@ def plot_panels(
     titles = checks.names(titles, "titles")
     checks.text(cmap, "cmap")
     panel_size = checks.number(panel_size, "panel_size", 0.5, 10)
+    colorbar = checks.boolean(colorbar, "colorbar")
+    true_size = checks.boolean(true_size, "true_size")
     for k, image in enumerate(images):
         checks.finite(checks.array(image, f"images[{k}]", ndim=(2, 3)).astype(float), f"images[{k}]")
+    limits = [_panel_limits(np.asarray(image, dtype=float), spec, argument)
+              for image, (spec, argument) in zip(images, _per_panel_scales(scale, len(images)))]
     ncols = min(int(ncols), len(images))
     nrows = int(np.ceil(len(images) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows + 0.5),
                              squeeze=False, layout="constrained")
-    for ax, image, name in zip(axes.flat, images, titles):
+    largest = (max(np.shape(image)[0] for image in images), max(np.shape(image)[1] for image in images))
+    for k, (ax, image, name) in enumerate(zip(axes.flat, images, titles)):
         image = np.asarray(image)
         if image.ndim == 3 and image.shape[-1] == 1:
             image = image[..., 0]
         if image.ndim == 3 and image.shape[-1] == 3:
             show_image(ax, np.clip(image, 0, 1) if image.dtype.kind == "f" else image)
         elif image.ndim == 2:
-            ax.imshow(image, cmap=cmap)
+            low, high = limits[k] if limits[k] is not None else (None, None)
+            drawn = ax.imshow(image, cmap=cmap, vmin=low, vmax=high)
             ax.set_xticks([])
             ax.set_yticks([])
+            if colorbar:
+                bar = fig.colorbar(drawn, ax=ax, fraction=0.046, pad=0.03)
+                bar.ax.tick_params(labelsize=10)
         else:
             raise ValueError(f"each image must be 2-D, (H, W, 1) or (H, W, 3); got {image.shape}.")
+        if true_size:
+            _centre_in_extent(ax, image.shape[:2], largest)
         ax.set_title(name, fontsize=10)
-        ax.set_xlabel(f"{image.shape[0]}×{image.shape[1]}", fontsize=8)
+        ax.set_xlabel(f"{image.shape[0]}×{image.shape[1]}", fontsize=10)
     for ax in list(axes.flat)[len(images):]:
         ax.axis("off")
     if title:

@@ -2,7 +2,9 @@
 
 A widget needs a front end (JupyterLab, Colab) to draw. Without one – a
 test run, ``jupyter nbconvert``, a printout – the explorer returns a static
-Figure instead, so the cell still shows something useful. Set
+Figure instead, so the cell still shows something useful. That Figure is
+closed in pyplot before it is returned: the cell shows it once, as its result,
+and the inline backend does not draw it a second time. Set
 ``CNN_STATIC_WIDGETS=1`` to ask for the static version explicitly (the tests do).
 """
 
@@ -16,7 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import checks
-from .plots import examples_per_class, plot_image_grid, show_image
+from .plots import _centre_in_extent, examples_per_class, plot_image_grid, show_image
 
 STATIC_VARIABLE = "CNN_STATIC_WIDGETS"
 
@@ -60,7 +62,8 @@ def image_browser(images, labels, class_names: Sequence[str], static_per_class: 
 
     Returns an ``ipywidgets.VBox`` when a widget front end is available (its
     ``shown`` dict holds the class and dataset index on display), otherwise a
-    static Figure with the first ``static_per_class`` images of every class.
+    static Figure with the first ``static_per_class`` images of every class,
+    closed in pyplot so that the cell shows it once.
     """
     images = checks.images(images, "images")
     class_names = checks.class_names(class_names)
@@ -71,8 +74,8 @@ def image_browser(images, labels, class_names: Sequence[str], static_per_class: 
     if not widget_frontend_available():
         print("No widget front end: a static overview instead (one row per class).")
         index = examples_per_class(labels, static_per_class, len(class_names))
-        return plot_image_grid(images[index], labels[index], class_names, ncols=static_per_class,
-                               title=f"First {static_per_class} images of each class")
+        return _shown_once(plot_image_grid(images[index], labels[index], class_names, ncols=static_per_class,
+                                           title=f"First {static_per_class} images of each class"))
 
     import ipywidgets as widgets
     from IPython.display import display
@@ -109,22 +112,64 @@ def image_browser(images, labels, class_names: Sequence[str], static_per_class: 
     return box
 
 
+def _shown_once(fig: Figure) -> Figure:
+    """Close ``fig`` in pyplot and return it: a cell that ends with it shows it once.
+
+    Without this the inline backend draws every open figure when the cell ends,
+    and the Figure returned as the cell's value is drawn again.
+    """
+    plt.close(fig)
+    return fig
+
+
+def _output_scale(kernel_weights: np.ndarray, image: np.ndarray) -> str:
+    """How to draw a classic kernel's output: ``"signed"``, ``"unit"`` or ``"own"``.
+
+    Kernels whose weights sum to 0 (edge detectors) answer 0 on a flat region,
+    so their output is signed: drawn symmetric about 0, mid-grey meaning 0.
+    Others (identity, blurs, sharpen) keep brightness: drawn on 0..1 like an
+    image in [0, 1], else on the output's own range.
+    """
+    if abs(float(np.sum(kernel_weights))) < 1e-6:
+        return "signed"
+    return _image_scale(image)
+
+
+def _image_scale(image: np.ndarray) -> str:
+    """``"unit"`` for an image in [0, 1] (0 black, 1 white), else ``"own"`` (its own min..max)."""
+    return "unit" if 0 <= float(np.min(image)) and float(np.max(image)) <= 1 else "own"
+
+
+def _limits(scale: str, values: np.ndarray) -> tuple[float | None, float | None]:
+    if scale == "signed":
+        reach = float(np.abs(values).max()) or 1.0
+        return -reach, reach
+    return (0.0, 1.0) if scale == "unit" else (None, None)
+
+
 def _explore_figure(image: np.ndarray, kernel_name: str, stride: int, padding,
                     output: np.ndarray) -> Figure:
     from .ops import kernel
 
     fig, axes = plt.subplots(1, 3, figsize=(10, 3.6),
                              gridspec_kw={"width_ratios": [4, 1, 4]})
-    axes[0].imshow(image, cmap="gray")
-    axes[0].set_title(f"input {image.shape[0]}×{image.shape[1]}")
+    low, high = _limits(_image_scale(image), image)
+    axes[0].imshow(image, cmap="gray", vmin=low, vmax=high)
+    axes[0].set_title(f"input {image.shape[0]}×{image.shape[1]}", fontsize=10)
     weights = kernel(kernel_name)
     limit = float(np.abs(weights).max()) or 1.0
     # Diverging map centred on zero: zero weights are the neutral middle colour, the sign shows.
     drawn = axes[1].imshow(weights, cmap="PuOr", vmin=-limit, vmax=limit)
-    fig.colorbar(drawn, ax=axes[1], fraction=0.08, pad=0.04)
-    axes[1].set_title(kernel_name, fontsize=9)
-    axes[2].imshow(output, cmap="gray")
-    axes[2].set_title(f"output {output.shape[0]}×{output.shape[1]}\n"
+    bar = fig.colorbar(drawn, ax=axes[1], fraction=0.08, pad=0.04)
+    bar.ax.tick_params(labelsize=10)
+    axes[1].set_title(kernel_name, fontsize=10)
+    low, high = _limits(_output_scale(weights, image), output)  # signed: mid-grey is 0
+    axes[2].imshow(output, cmap="gray", vmin=low, vmax=high)
+    # Input and output at one pixel scale: a stride or "valid" padding makes the output visibly smaller.
+    extent = (max(image.shape[0], output.shape[0]), max(image.shape[1], output.shape[1]))
+    _centre_in_extent(axes[0], image.shape, extent)
+    _centre_in_extent(axes[2], output.shape, extent)
+    axes[2].set_title(f"output {output.shape[0]}×{output.shape[1]} (same pixel scale)\n"
                       f"stride {stride}, padding {padding!r}", fontsize=10)
     for ax in axes:
         ax.set_xticks([])
@@ -136,9 +181,12 @@ def _explore_figure(image: np.ndarray, kernel_name: str, stride: int, padding,
 def convolution_explorer(images: dict[str, np.ndarray]):
     """Pick an image, a classic kernel, a stride and a padding; see the output and its shape.
 
-    ``images`` maps names to 2-D grey images. Returns an ``ipywidgets.VBox``
-    (its ``shown`` dict holds the current settings and output shape), or,
-    without a widget front end, a static Figure of a few settings.
+    ``images`` maps names to 2-D grey images in [0, 1]. Returns an
+    ``ipywidgets.VBox`` (its ``shown`` dict holds the current settings and
+    output shape), or, without a widget front end, a static Figure of a few
+    settings, closed in pyplot so that the cell shows it once. Outputs are
+    drawn at the input's pixel scale; an edge kernel's (weights summing to 0)
+    symmetric about 0, so mid-grey means 0.
     """
     from .ops import KERNELS, conv2d, kernel
 
@@ -156,9 +204,11 @@ def convolution_explorer(images: dict[str, np.ndarray]):
         outputs = [conv2d(image, kernel(k), stride=s, padding=p) for k, s, p in settings]
         from .plots import plot_panels
 
-        return plot_panels([image, *outputs],
-                           ["input"] + [f"{k}, stride {s}, padding {p!r}" for k, s, p in settings],
-                           ncols=4, title="Convolution: kernel, stride and padding")
+        return _shown_once(plot_panels(
+            [image, *outputs], ["input"] + [f"{k}\nstride {s}, padding {p!r}" for k, s, p in settings],
+            ncols=4, scale=[_image_scale(image)] + [_output_scale(kernel(k), image) for k, _, _ in settings],
+            true_size=True,
+            title="Convolution: kernel, stride and padding (every panel at the same pixel scale)"))
 
     import ipywidgets as widgets
     from IPython.display import display

@@ -37,10 +37,10 @@ OUTSIDE_PREREQUISITES = ("Python", "NumPy arrays", "derivative of a function")
 CONCEPTS: dict[str, str | None] = {
     # 01 convolution and pooling
     "convolution (cross-correlation)": None,
-    "Keras layer, weights and bias": r"\blayers\.[A-Z]\w*\(",
-    "Conv2D": r"\bConv2D\(",
     "padding and stride": None,
     "output-size formula": None,
+    "Keras layer, weights and bias": r"\blayers\.[A-Z]\w*\(",
+    "Conv2D": r"\bConv2D\(",
     "Sequential model": r"\bSequential\(",
     "ReLU": r"relu|ReLU",
     "feature map": None,
@@ -52,9 +52,9 @@ CONCEPTS: dict[str, str | None] = {
     "GradientTape": r"GradientTape",
     # 02 the CIFAR-10 dataset
     "training and test split": None,
-    "uint8 images scaled to float32": None,
     "class balance": None,
     "per-channel statistics": None,
+    "uint8 images scaled to float32": None,
     "sparse and one-hot labels": r"to_categorical",
     # 03 training a CNN
     "logits and softmax": r"softmax",

@@ -70,6 +70,20 @@ def test_class_distribution_bars_hold_the_counts():
     assert "train (6 images)" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
+def test_class_distribution_legend_covers_no_bar_or_label():
+    # Balanced classes (as CIFAR-10's): every bar equally tall, so a legend inside the bars' area hides some.
+    labels = np.repeat(np.arange(10), 350)
+    fig = helpers.plot_class_distribution({"train": labels, "test": labels[::2]}, NAMES)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    covered = [artist for artist in [*ax.patches, *ax.texts]
+               if artist.get_window_extent(renderer).overlaps(legend)]
+    assert not covered, f"the legend covers {len(covered)} bar(s) or label(s)"
+    assert all(text.get_fontsize() >= 10 for text in ax.texts)  # the counts on the bars
+
+
 def test_class_distribution_rejects_bad_input():
     with pytest.raises(TypeError, match="non-empty mapping"):
         helpers.plot_class_distribution({}, NAMES)
@@ -88,6 +102,19 @@ def test_channel_histograms_one_panel_per_channel():
         helpers.plot_channel_histograms(np.zeros((2, 5, 5)))
 
 
+def test_channel_histogram_legends_cover_no_bar():
+    # Many pixels at 0 and 255 (saturated), as in CIFAR-10: tall bars at both ends.
+    images = np.random.default_rng(0).integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
+    images[:, :2] = 0
+    images[:, -2:] = 255
+    fig = helpers.plot_channel_histograms(images)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        legend = ax.get_legend().get_window_extent(renderer)
+        assert not [bar for bar in ax.patches if bar.get_window_extent(renderer).overlaps(legend)]
+
+
 def test_examples_per_class_picks_the_first_of_each_class():
     labels = np.array([2, 0, 1, 0, 2, 1, 0])
     np.testing.assert_array_equal(helpers.examples_per_class(labels, 2), [1, 3, 2, 5, 0, 4])
@@ -102,6 +129,39 @@ def test_plot_panels_titles_and_shapes():
     assert [ax.get_title() for ax in shown] == ["a", "b", "c"]
     assert [ax.get_xlabel() for ax in shown] == ["4×6", "2×3", "5×5"]
     assert len(fig.axes) == 4 and not fig.axes[3].axison  # the spare panel is blank
+
+
+def test_plot_panels_scales_say_what_a_grey_means():
+    ramp, signed = np.linspace(0.2, 0.6, 12).reshape(3, 4), np.array([[-2.0, 0.5], [1.0, 0.0]])
+    fig = helpers.plot_panels([ramp, signed, ramp, signed], list("abcd"),
+                              scale=["own", "signed", "unit", (-5, 5)])
+    limits = [ax.images[0].get_clim() for ax in image_axes(fig)]
+    assert limits == [(0.2, 0.6), (-2.0, 2.0), (0.0, 1.0), (-5.0, 5.0)]
+    one_for_all = helpers.plot_panels([ramp, signed], ["a", "b"], scale="signed", colorbar=True)
+    assert [ax.images[0].get_clim() for ax in image_axes(one_for_all)] == [(-0.6, 0.6), (-2.0, 2.0)]
+    assert len(one_for_all.axes) == 4  # two panels, two colour bars
+
+
+def test_plot_panels_true_size_draws_one_pixel_scale():
+    big, small = np.zeros((20, 30)), np.ones((5, 10))
+    fig = helpers.plot_panels([big, small], ["in", "out"], true_size=True)
+    spans = [(np.ptp(ax.get_xlim()), np.ptp(ax.get_ylim())) for ax in image_axes(fig)]
+    assert spans == [(30, 20), (30, 20)]  # same extent in both panels: the small one looks small
+    assert image_axes(fig)[1].get_xlim() == (-10.5, 19.5)  # centred
+    stretched = helpers.plot_panels([big, small], ["in", "out"])
+    assert np.ptp(image_axes(stretched)[1].get_xlim()) == 10
+
+
+@pytest.mark.parametrize("scale, error, message", [
+    ("bright", ValueError, r"scale must be one of 'own', 'unit', 'signed'"),
+    ((1, 0), ValueError, r"scale must be a \(low, high\) pair with low < high"),
+    (["unit"], ValueError, "scale must be one setting for every panel or a list of 2"),
+    (["unit", 3], TypeError, r"scale\[1\] must be one of 'own', 'unit', 'signed' or a \(low, high\) pair"),
+    ((0, "x"), TypeError, r"scale\[0\] must be one of"),
+])
+def test_plot_panels_rejects_bad_scales(scale, error, message):
+    with pytest.raises(error, match=message):
+        helpers.plot_panels([np.zeros((2, 2)), np.ones((2, 2))], ["a", "b"], scale=scale)
 
 
 @pytest.mark.parametrize("images, titles, message", [

@@ -1,4 +1,5 @@
 import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -20,10 +21,12 @@ def frontend(monkeypatch):
 def test_static_fallback_without_a_frontend(monkeypatch, capsys):
     monkeypatch.setenv("CNN_STATIC_WIDGETS", "1")
     assert not helpers.widget_frontend_available()
-    fig = helpers.image_browser(IMAGES, LABELS, NAMES, static_per_class=2)
+    fig = helpers.image_browser(IMAGES / IMAGES.max(), LABELS, NAMES, static_per_class=2)
     assert isinstance(fig, Figure)
     assert [ax.get_title() for ax in fig.axes if ax.images] == ["zero", "zero", "one", "one", "two"]
     assert "static overview" in capsys.readouterr().out
+    # Closed in pyplot: the cell shows it once, as its value, and the inline backend not again.
+    assert not plt.fignum_exists(fig.number)
 
 
 def test_outside_a_kernel_there_is_no_frontend(monkeypatch):
@@ -79,8 +82,16 @@ def test_convolution_explorer_reports_the_formulas_shape(frontend):
 
 def test_convolution_explorer_static_fallback(monkeypatch):
     monkeypatch.setenv("CNN_STATIC_WIDGETS", "1")
-    fig = helpers.convolution_explorer({"noise": np.ones((20, 30))})
-    assert [ax.get_xlabel() for ax in fig.axes if ax.images] == ["20×30", "18×28", "10×15", "7×10"]
+    image = np.random.default_rng(1).uniform(size=(20, 30))
+    fig = helpers.convolution_explorer({"noise": image})
+    panels = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_xlabel() for ax in panels] == ["20×30", "18×28", "10×15", "7×10"]
+    assert not plt.fignum_exists(fig.number)  # shown once
+    # One pixel scale: every panel spans the input's 20×30, so stride 3's 7×10 output looks small.
+    assert all((np.ptp(ax.get_xlim()), np.ptp(ax.get_ylim())) == (30, 20) for ax in panels)
+    # Sobel x (weights sum to 0) is drawn symmetric about 0; the box blur on the image's 0..1.
+    low, high = panels[1].images[0].get_clim()
+    assert -low == high > 0 and panels[3].images[0].get_clim() == (0, 1)
 
 
 def test_convolution_explorer_rejects_colour_images():
@@ -99,3 +110,17 @@ def test_explorer_draws_the_kernel_on_a_range_symmetric_about_zero(name):
     limit = float(np.abs(helpers.ops.kernel(name)).max())
     assert kernel_image.norm.vmin == -limit and kernel_image.norm.vmax == limit
     assert len(fig.axes) == 4  # input, kernel, output and the kernel's colour bar
+
+
+def test_explorer_draws_input_and_output_at_one_pixel_scale():
+    image = np.random.default_rng(2).uniform(size=(12, 16))
+    output = helpers.ops.conv2d(image, helpers.ops.kernel("sobel x"), stride=2)  # 5×7
+    fig = widgets._explore_figure(image, "sobel x", 2, "valid", output)
+    given, _, result = fig.axes[:3]
+    assert given.get_xlim() == (-0.5, 15.5) and result.get_xlim() == (-5, 11)  # same 16-pixel span
+    assert np.ptp(given.get_ylim()) == np.ptp(result.get_ylim()) == 12
+    low, high = result.images[0].get_clim()
+    assert low == -high == -float(np.abs(output).max())  # signed output: mid-grey is 0
+    padded = helpers.ops.conv2d(image, helpers.ops.kernel("box blur"), padding=2)  # 14×18: larger
+    fig = widgets._explore_figure(image, "box blur", 1, 2, padded)
+    assert np.ptp(fig.axes[0].get_xlim()) == np.ptp(fig.axes[2].get_xlim()) == 18

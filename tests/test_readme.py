@@ -21,4 +21,5 @@ def test_the_readme_gives_the_commands_ci_runs():
 
 def test_every_notebook_has_a_linked_row():
     for path in NOTEBOOKS:
-        assert re.search(rf"^\| {path.name[:2]} \| \[[^]]+\]\(notebooks/{re.escape(path.name)}\)", README, re.M), path.name
+        row = rf"^\| {path.name[:2]} \| \[[^]]+\]\(notebooks/{re.escape(path.name)}\)"
+        assert re.search(row, README, re.M), path.name

@@ -5,7 +5,10 @@ few iterations measures accuracy on a random sample of evaluation images. That
 evaluation runs as one compiled function (gather the sample, predict, count the
 correct answers) instead of ``model.evaluate``: ``evaluate`` sets up a fresh
 evaluation loop on every call, which on a CPU costs far more than the few
-milliseconds of arithmetic (see ``benchmarks/README.md``).
+milliseconds of arithmetic. It runs on a second thread, on a copy of the
+weights taken at its iteration, while the next batches train: a batch of 100
+leaves a CPU core partly idle, and the evaluation fills it. The record is the
+one an evaluation in line would give (see ``benchmarks/README.md``).
 
 Keras metrics are running means over every batch since their last reset. Keras
 3.15's ``train_on_batch`` resets them itself (on every backend), earlier Keras 3
@@ -26,6 +29,8 @@ import re
 import tempfile
 import time
 import weakref
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -182,25 +187,41 @@ def compiled_predictor(model):
     return _PREDICTORS[model]
 
 
-def _correct_counter(model):
-    """A compiled ``(images, labels, sample) -> correct answers among images[sample]`` for ``model``.
+MAX_PENDING_EVALUATIONS = 2  # evaluations left running behind training before the loop waits
 
+
+def _correct_counter(model):
+    """A compiled ``(weights, images, labels, sample) -> correct answers among images[sample]``.
+
+    ``weights``: the values of ``model``'s trainable and non-trainable
+    variables (two lists), so that the count uses the weights they were copied
+    from, whatever the training does meanwhile (``model.stateless_call``).
     Gathering the sample inside the compiled function spares copying it out of
-    NumPy and back in at every evaluation. Cached per model, weakly, like
-    :func:`compiled_predictor`.
+    NumPy and back in. Cached per model, weakly, like :func:`compiled_predictor`.
     """
     import tensorflow as tf
 
     if model not in _COUNTERS:
         model_ref = weakref.ref(model)
 
-        def count(images, labels, sample):
-            scores = model_ref()(tf.gather(images, sample), training=False)
+        def count(trainable, non_trainable, images, labels, sample):
+            scores, _ = model_ref().stateless_call(trainable, non_trainable, tf.gather(images, sample),
+                                                   training=False)
             predicted = tf.argmax(scores, axis=-1, output_type=tf.int64)
             return tf.reduce_sum(tf.cast(tf.equal(predicted, tf.gather(labels, sample)), tf.int64))
 
         _COUNTERS[model] = tf.function(count, reduce_retracing=True, autograph=False)
     return _COUNTERS[model]
+
+
+def _weight_values(model) -> tuple[list, list]:
+    """The current values of ``model``'s trainable and non-trainable variables: a copy later
+    updates leave alone (TensorFlow copies a variable's buffer before updating it in place
+    while a value read from it is still held)."""
+    import tensorflow as tf
+
+    return ([tf.identity(v.value) for v in model.trainable_variables],
+            [tf.identity(v.value) for v in model.non_trainable_variables])
 
 
 def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction: float = 0.2,
@@ -301,9 +322,11 @@ def train_on_batches(
     accuracy are that batch's alone. Every ``eval_every`` iterations the
     accuracy on ``eval_size`` random examples of ``(x_eval, y_eval)`` – a
     validation split, so that the test set stays untouched until the end – is
-    recorded. Images are float in [0, 1]. Batches and samples come from a
-    generator seeded with ``seed``; seed Keras too (``helpers.setup``) for
-    identical weights and records.
+    recorded: the accuracy of the weights after that iteration, computed on a
+    second thread while training goes on (the loop waits when two are still
+    queued, and for the last before it returns). Images are float in [0, 1].
+    Batches and samples come from a generator seeded with ``seed``; seed Keras
+    too (``helpers.setup``) for identical weights and records.
 
     ``schedule``: ``None`` leaves the optimizer's learning rate as it is; a
     function ``step -> learning rate`` or a ``keras.optimizers.schedules.
@@ -367,31 +390,47 @@ def train_on_batches(
     record = TrainingRecord(batch_size=batch_size, eval_size=eval_size, eval_split=eval_split)
     learning_rate = optimizer.learning_rate if settable else None
     constant_rate = float(learning_rate) if settable and rates is None else None
+    pending: deque = deque()  # (iteration, future count of correct answers), oldest first
+
+    def evaluate(weights, sample):
+        return int(count_correct(*weights, eval_images, eval_labels, sample))
+
+    def collect():
+        iteration, future = pending.popleft()
+        record.eval_iterations.append(iteration)
+        record.eval_accuracy.append(future.result() / eval_size)
+        bar.set_postfix(loss=f"{record.train_loss[-1]:.3f}", val_acc=f"{record.eval_accuracy[-1]:.3f}",
+                        refresh=False)
+
     start = time.perf_counter()
     bar = tqdm(range(1, iterations + 1), desc="iterations", disable=not progress)
-    for iteration in bar:
-        batch = rng.choice(len(x_train), size=batch_size, replace=False)
-        if rates is not None:
-            learning_rate.assign(rates[iteration - 1])
-            record.learning_rate.append(float(learning_rate))  # as the optimizer holds it
-        elif constant_rate is not None:
-            record.learning_rate.append(constant_rate)
-        else:  # the optimizer's own schedule, at its current step: the rate this update uses
-            record.learning_rate.append(float(optimizer.learning_rate))
-        if not resets_itself:
-            model.reset_metrics()  # single-batch figures on Keras 3 before 3.15 too
-        metrics = model.train_on_batch(x_train[batch], y_train[batch], return_dict=True)
-        record.iterations.append(iteration)
-        record.train_loss.append(float(metrics["loss"]))
-        record.train_accuracy.append(float(_accuracy_of(metrics)))
-        if iteration % eval_every == 0:
-            sample = rng.choice(len(x_eval), size=eval_size, replace=False)
-            correct = int(count_correct(eval_images, eval_labels, sample))
-            record.eval_iterations.append(iteration)
-            record.eval_accuracy.append(correct / eval_size)
-            bar.set_postfix(loss=f"{record.train_loss[-1]:.3f}",
-                            val_acc=f"{record.eval_accuracy[-1]:.3f}", refresh=False)
-    bar.close()
+    evaluator = ThreadPoolExecutor(max_workers=1, thread_name_prefix="train_on_batches-evaluation")
+    try:
+        for iteration in bar:
+            batch = rng.choice(len(x_train), size=batch_size, replace=False)
+            if rates is not None:
+                learning_rate.assign(rates[iteration - 1])
+                record.learning_rate.append(float(learning_rate))  # as the optimizer holds it
+            elif constant_rate is not None:
+                record.learning_rate.append(constant_rate)
+            else:  # the optimizer's own schedule at its current step: the rate this update uses
+                record.learning_rate.append(float(optimizer.learning_rate))
+            if not resets_itself:
+                model.reset_metrics()  # single-batch figures on Keras 3 before 3.15 too
+            metrics = model.train_on_batch(x_train[batch], y_train[batch], return_dict=True)
+            record.iterations.append(iteration)
+            record.train_loss.append(float(metrics["loss"]))
+            record.train_accuracy.append(float(_accuracy_of(metrics)))
+            if iteration % eval_every == 0:
+                sample = rng.choice(len(x_eval), size=eval_size, replace=False)
+                pending.append((iteration, evaluator.submit(evaluate, _weight_values(model), sample)))
+            while pending and (pending[0][1].done() or len(pending) > MAX_PENDING_EVALUATIONS):
+                collect()
+        while pending:
+            collect()
+    finally:
+        evaluator.shutdown(wait=True, cancel_futures=True)
+        bar.close()
     record.seconds = time.perf_counter() - start
     return record
 

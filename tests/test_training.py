@@ -1,5 +1,6 @@
 import gc
 import json
+import time
 import weakref
 
 import keras
@@ -137,6 +138,38 @@ def test_recorded_figures_are_each_batchs_own(keras_resets, monkeypatch):
         assert loss == pytest.approx(direct_loss, abs=1e-5)
         assert accuracy == pytest.approx(direct_accuracy)
     assert len(set(np.round(record.train_loss, 6))) > 1  # the batches really differ
+
+
+def test_evaluations_score_the_weights_of_their_iteration_while_training_goes_on(monkeypatch):
+    """Evaluations run on a second thread. Held back until training has moved on, each still
+    scores the weights after its own iteration: the record equals one evaluated in line."""
+    counter, steps_seen = training._correct_counter, []
+
+    def held_back(model):
+        count = counter(model)
+
+        def later(*args):
+            time.sleep(0.05)  # several training steps
+            steps_seen.append(int(model.optimizer.iterations))
+            return count(*args)
+        return later
+
+    monkeypatch.setattr(training, "_correct_counter", held_back)
+    record = run(iterations=20, eval_every=2, eval_size=60)
+    assert any(seen > iteration for seen, iteration in zip(steps_seen, record.eval_iterations))
+
+    keras.utils.set_random_seed(1)  # the same run, evaluated in line
+    model = tiny_model()
+    x_train, y_train, x_eval, y_eval = small_problem()
+    rng, in_line = np.random.default_rng(0), []
+    for iteration in range(1, 21):
+        batch = rng.choice(len(x_train), size=32, replace=False)
+        model.train_on_batch(x_train[batch], y_train[batch])
+        if iteration % 2 == 0:
+            sample = rng.choice(len(x_eval), size=60, replace=False)
+            in_line.append(float(np.mean(model.predict(x_eval[sample], verbose=0).argmax(axis=1)
+                                         == y_eval[sample])))
+    assert record.eval_accuracy == in_line and len(set(in_line)) > 2  # and the accuracy moved
 
 
 def test_a_record_extends_with_a_later_run():

@@ -253,15 +253,19 @@ def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction: 
         warmup_target=peak, warmup_steps=warmup_steps, name="warmup_cosine")
 
 
-def _schedule_values(schedule, iterations: int) -> list[float]:
-    """``schedule`` at steps 0 … iterations − 1, validated: finite numbers ≥ 0.
+def learning_rates(schedule, steps: int) -> list[float]:
+    """The learning rates ``schedule`` gives at steps 0 … steps − 1, as Python floats.
 
-    A Python function is called once per step. A Keras ``LearningRateSchedule``
-    is evaluated for all steps in one compiled call (evaluated eagerly, step by
-    step, it costs about a millisecond a step: as much as a tenth of a LeNet-5
-    iteration); the values are those the schedule gives at each step.
+    ``schedule``: a function ``step -> learning rate`` (called once per step)
+    or a ``keras.optimizers.schedules.LearningRateSchedule`` (evaluated for all
+    steps in one compiled call: called eagerly, step by step, it costs about a
+    millisecond a step, as much as a tenth of a LeNet-5 iteration). Every value
+    must be a finite number ≥ 0. This is what :func:`train_on_batches` sets
+    before each iteration, and what a plot of the schedule shows.
     """
     import keras
+
+    iterations = checks.positive_int(steps, "steps", maximum=MAX_ITERATIONS)
 
     if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
         import tensorflow as tf
@@ -363,7 +367,7 @@ def train_on_batches(
     seed = checks.integer(seed, "seed", minimum=0)
     progress = checks.boolean(progress, "progress")
     checks.one_of(eval_split, "eval_split", ("validation", "test"))
-    rates = None if schedule is None else _schedule_values(schedule, iterations)
+    rates = None if schedule is None else learning_rates(schedule, iterations)
     optimizer = model.optimizer
     if rates is not None:
         try:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from helpers import models, training
-from helpers.training import TrainingRecord, compiled_predictor, train_on_batches, warmup_cosine
+from helpers.training import TrainingRecord, compiled_predictor, learning_rates, train_on_batches, warmup_cosine
 
 
 def small_problem(n_train=300, n_test=120):
@@ -265,6 +265,15 @@ def test_warmup_cosine_refuses_what_it_cannot_draw(kwargs, error, message):
     arguments = {"peak_learning_rate": 3e-3, "total_steps": 100, **kwargs}
     with pytest.raises(error, match=message):
         warmup_cosine(**arguments)
+
+
+def test_learning_rates_are_the_schedules_own_values_at_every_step():
+    schedule = warmup_cosine(3e-3, 50)
+    assert learning_rates(schedule, 50) == [float(schedule(step)) for step in range(50)]  # exactly
+    assert learning_rates(lambda step: 1e-3 * 0.5 ** step, 3) == [1e-3, 5e-4, 2.5e-4]
+    assert learning_rates(lambda step: np.float32(0.5), 2) == [0.5, 0.5]  # NumPy scalars are numbers
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        learning_rates(schedule, 0)
 
 
 def linear_probe(learning_rate=0.5):

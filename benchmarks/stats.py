@@ -9,6 +9,7 @@ of those ratios with their min–max: two runs agree when their ranges overlap.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,12 @@ class Spread:
         if self.n == 1:
             return f"{self.median:{spec}}"
         return f"{self.median:{spec}} [{self.low:{spec}}–{self.high:{spec}}]"
+
+    def times(self) -> str:
+        """A ratio as ``"1.23× [1.10–1.31]"``, or ``"1.23×"`` for a single measurement."""
+        if self.n == 1:
+            return f"{self.median:.2f}×"
+        return f"{self.median:.2f}× [{self.low:.2f}–{self.high:.2f}]"
 
 
 def spread(values: Sequence[float]) -> Spread:
@@ -58,6 +65,40 @@ def round_ratios(numerators: Sequence[float], denominators: Sequence[float]) -> 
 def ratio_spread(numerators: Sequence[float], denominators: Sequence[float]) -> Spread:
     """The :class:`Spread` of the per-round ratios (see :func:`round_ratios`)."""
     return spread(round_ratios(numerators, denominators))
+
+
+def first_time_median_reaches(series: Sequence[Sequence[tuple[float, float]]], target: float) -> float | None:
+    """The first time at which the median over runs of each run's latest value reaches ``target``.
+
+    ``series``: per run, ``(time, value)`` pairs in time order, each value holding
+    until the run's next pair (before its first pair a run has reached nothing).
+    Returns that time, or ``None`` when the median never reaches ``target``.
+    ``[[(10, 0.89), (20, 0.91)], [(12, 0.90), (21, 0.92)], [(11, 0.88), (19, 0.89)]]``
+    with target 0.90 gives 20: from then on two of the three runs hold ≥ 0.90.
+    """
+    if isinstance(series, (str, bytes)) or not isinstance(series, Sequence) or not series:
+        raise ValueError(f"series must hold one sequence of (time, value) pairs per run, got "
+                         f"{checks.describe(series)}.")
+    target = checks.number(target, "target")
+    runs = []
+    for i, run in enumerate(series):
+        pairs = [(checks.number(t, f"series[{i}] time"), checks.number(v, f"series[{i}] value")) for t, v in run]
+        if any(later[0] < earlier[0] for earlier, later in zip(pairs, pairs[1:])):
+            raise ValueError(f"series[{i}] must be in time order.")
+        runs.append(pairs)
+
+    def latest(run: list[tuple[float, float]], moment: float) -> float:
+        value = -math.inf  # nothing reached yet
+        for time, reached in run:
+            if time > moment:
+                break
+            value = reached
+        return value
+
+    for moment in sorted({t for run in runs for t, _ in run}):
+        if statistics.median(latest(run, moment) for run in runs) >= target:
+            return moment
+    return None
 
 
 def interleaved_order(names: Sequence[str], rounds: int) -> list[list[str]]:
@@ -108,15 +149,10 @@ def markdown_table(rows: Sequence[Row]) -> str:
     for row in rows:
         if not isinstance(row, Row):
             raise TypeError(f"rows must hold Row objects, got {checks.describe(row)}.")
-        ratio = row.ratio if isinstance(row.ratio, str) else _times(row.ratio)
+        ratio = row.ratio if isinstance(row.ratio, str) else row.ratio.times()
         met = "" if row.met is None else ("yes" if row.met else "**no**")
         cells = (row.measurement, row.configuration, row.used_by, row.result, ratio, row.limit,
                  row.target, met)
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines)
 
-
-def _times(ratio: Spread) -> str:
-    if ratio.n == 1:
-        return f"{ratio.median:.2f}×"
-    return f"{ratio.median:.2f}× [{ratio.low:.2f}–{ratio.high:.2f}]"

@@ -29,7 +29,8 @@ from helpers import checks
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT_PREFIX = "BENCHMARK-RESULT "
-SCHEDULES = ("constant", "cosine", "one_cycle")
+SCHEDULES = ("constant", "cosine", "one_cycle")  # the fit variants', following the time budget
+LOOP_SCHEDULES = ("constant", "warmup_cosine")  # notebook 05's two runs, over its iterations
 ONE_CYCLE_WARMUP = 0.2  # share of the budget spent rising from peak/10 to the peak
 LOOP_CHUNK = 100  # train_on_batch iterations between checkpoints in time_to_accuracy
 
@@ -138,15 +139,27 @@ def fit_throughput(model: str, variants: list[dict], rounds: int, images: int, s
 
 
 def _lenet5_data(validation_size: float = 0.1):
-    """Fashion-MNIST as notebook 04 prepares it (real when available, else its announced stand-in)."""
+    """Fashion-MNIST as notebook 05 prepares it (real when available, else its announced stand-in)."""
     profile = helpers.resolve_profile("full", allow_standin=True)
     data = helpers.load_dataset("fashion_mnist", profile, validation_size=validation_size, seed=0)
     return data
 
 
-def notebook04_recipe_loop(model, x_train, y_train, x_val, y_val, iterations: int, batch_size: int = 100,
-                           eval_every: int = 5, eval_size: int = 500, seed: int = 98) -> None:
-    """Notebook 04's hand-written loop as a recipe writes it: ``model.evaluate`` every ``eval_every``.
+def bare_loop(model, x_train, y_train, iterations: int, batch_size: int = 100, seed: int = 98) -> None:
+    """``iterations`` bare ``train_on_batch`` calls on random batches: the floor a loop cannot beat.
+
+    The batches are drawn as the other loops draw them (distinct random examples);
+    nothing is evaluated, recorded or reset.
+    """
+    rng = np.random.default_rng(seed)
+    for _ in range(iterations):
+        batch = rng.choice(len(x_train), size=batch_size, replace=False)
+        model.train_on_batch(x_train[batch], y_train[batch])
+
+
+def written_out_loop(model, x_train, y_train, x_val, y_val, iterations: int, batch_size: int = 100,
+                     eval_every: int = 5, eval_size: int = 500, seed: int = 98) -> None:
+    """Notebook 05's first loop as a recipe writes it: ``model.evaluate`` every ``eval_every``.
 
     The notebook draws the same batches and also shows a progress bar; the bar
     is left out here and in the helpers' loop alike.
@@ -167,14 +180,21 @@ def _accuracy(model, x, y) -> float:
     return float(np.mean(np.argmax(scores, axis=1) == y))
 
 
-def train_on_batch_loop(variants: list[dict], rounds: int, iterations: int = 300, seed: int = 98) -> dict:
-    """Seconds for ``iterations`` of LeNet-5's ``train_on_batch`` loop (batch 100, evaluating every 5).
+LOOPS = ("bare", "recipe", "helpers", "helpers_schedule")
 
-    A variant: ``{"name", "loop": "recipe" | "helpers", "jit_compile": bool}``.
-    Every round trains a fresh model, so each time includes the first call's
-    tracing, as a learner running the cell waits for it; an untimed round of each
-    variant first pays the process's one-time costs. Also returns each model's
-    validation accuracy at the end (all validation images, outside the timing).
+
+def train_on_batch_loop(variants: list[dict], rounds: int, iterations: int = 300, seed: int = 98) -> dict:
+    """Seconds for ``iterations`` of LeNet-5's ``train_on_batch`` loop at batch 100, per variant.
+
+    A variant: ``{"name", "loop": one of LOOPS, "jit_compile": bool}``. ``"bare"``:
+    :func:`bare_loop` (no evaluation); ``"recipe"``: :func:`written_out_loop`
+    (``model.evaluate`` every 5); ``"helpers"``: ``helpers.train_on_batches``
+    (evaluating 500 images every 5); ``"helpers_schedule"``: the same with
+    notebook 05's warm-up + cosine schedule over the ``iterations``. Every round
+    trains a fresh model, so each time includes the first call's tracing, as a
+    learner running the cell waits for it; an untimed round of each variant first
+    pays the process's one-time costs. Also returns each model's validation
+    accuracy at the end (all validation images, outside the timing).
     """
     rounds = checks.positive_int(rounds, "rounds")
     iterations = checks.positive_int(iterations, "iterations")
@@ -183,16 +203,25 @@ def train_on_batch_loop(variants: list[dict], rounds: int, iterations: int = 300
     x_train, x_val = helpers.recipes.pad_to_32(data.x_train), helpers.recipes.pad_to_32(data.x_val)
     y_train, y_val = data.y_train, data.y_val
     by_name = {variant["name"]: variant for variant in variants}
+    for name, variant in by_name.items():
+        checks.one_of(variant["loop"], f"{name} loop", LOOPS)
+    budget = helpers.recipes.LENET5.budget(helpers.resolve_profile("full", allow_standin=True))
 
     def one_round(name: str) -> tuple[float, float]:
         keras.utils.set_random_seed(seed)
         model = _compiled("lenet5", 1e-3, jit_compile=by_name[name].get("jit_compile", False))
+        loop = by_name[name]["loop"]
         start = time.perf_counter()
-        if checks.one_of(by_name[name]["loop"], f"{name} loop", ("recipe", "helpers")) == "recipe":
-            notebook04_recipe_loop(model, x_train, y_train, x_val, y_val, iterations, seed=seed)
+        if loop == "bare":
+            bare_loop(model, x_train, y_train, iterations, seed=seed)
+        elif loop == "recipe":
+            written_out_loop(model, x_train, y_train, x_val, y_val, iterations, seed=seed)
         else:
+            schedule = (helpers.training.warmup_cosine(budget["peak_learning_rate"], iterations,
+                                                       budget["warmup_fraction"], budget["start_fraction"])
+                        if loop == "helpers_schedule" else None)
             helpers.train_on_batches(model, x_train, y_train, x_val, y_val, iterations, seed=seed,
-                                     progress=False)
+                                     progress=False, schedule=schedule)
         return time.perf_counter() - start, _accuracy(model, x_val, y_val)
 
     for name in by_name:
@@ -212,7 +241,7 @@ def train_on_batch_loop(variants: list[dict], rounds: int, iterations: int = 300
 
 
 def learning_rate_at(schedule: str, peak: float, fraction: float) -> float:
-    """The learning rate ``fraction`` of the way through a training budget.
+    """The learning rate ``fraction`` of the way through a training budget (the ``fit`` variants).
 
     ``"constant"``: ``peak`` throughout. ``"cosine"``: from ``peak`` down to 0
     along half a cosine. ``"one_cycle"``: a linear rise from ``peak``/10 to
@@ -276,19 +305,71 @@ def _fit_within(model, batches, budget: _Budget, config: dict, checkpoint) -> No
     budget.pause()
 
 
+def notebook05_config(config: dict) -> dict:
+    """A ``"loop"`` configuration completed from notebook 05's recipe (``recipes.LENET5``, full budget).
+
+    ``config``: ``{"kind": "loop", "schedule": "warmup_cosine" | "constant"}``, optionally
+    overriding ``"peak_learning_rate"`` or ``"schedule_iterations"``. Returns the
+    settings the run uses: batch, evaluation, learning rates and iterations.
+    """
+    checks.one_of(config.get("schedule"), "config schedule", LOOP_SCHEDULES)
+    budget = helpers.recipes.LENET5.budget(helpers.resolve_profile("full", allow_standin=True))
+    resolved = {"kind": "loop", "schedule": config["schedule"], "batch": budget["batch_size"],
+                "eval_every": budget["eval_every"], "eval_size": budget["eval_size"],
+                "learning_rate": budget["learning_rate"],
+                "peak_learning_rate": config.get("peak_learning_rate", budget["peak_learning_rate"]),
+                "warmup_fraction": budget["warmup_fraction"], "start_fraction": budget["start_fraction"],
+                "iterations": config.get("schedule_iterations", budget["schedule_iterations"])}
+    checks.positive_int(resolved["iterations"], "config schedule_iterations")
+    checks.number(resolved["peak_learning_rate"], "config peak_learning_rate", 0, low_open=True)
+    return resolved
+
+
+def _train_notebook05(model, data, x_train, x_val, config: dict, seed: int, budget: _Budget,
+                      checkpoint) -> int:
+    """Notebook 05's run, ``LOOP_CHUNK`` iterations at a time, until done or the budget is spent.
+
+    Each chunk is one ``helpers.train_on_batches`` call, its evaluations every 5
+    included in the training time; the schedule continues from chunk to chunk.
+    Returns the iterations trained.
+    """
+    rates = None
+    if config["schedule"] == "warmup_cosine":
+        start = time.perf_counter()  # counted: the notebook's call computes them too
+        rates = helpers.training.learning_rates(helpers.training.warmup_cosine(
+            config["peak_learning_rate"], config["iterations"], config["warmup_fraction"],
+            config["start_fraction"]), config["iterations"])
+        budget.spent += time.perf_counter() - start
+    done, step = 0, 0.0
+    while done < config["iterations"] and budget.now() + step <= budget.seconds:
+        size = min(LOOP_CHUNK, config["iterations"] - done)
+        schedule = None if rates is None else (lambda i, offset=done: rates[offset + i])
+        record = helpers.train_on_batches(model, x_train, data.y_train, x_val, data.y_val, size,
+                                          batch_size=config["batch"], eval_every=config["eval_every"],
+                                          eval_size=config["eval_size"], seed=seed + done,
+                                          progress=False, schedule=schedule)
+        budget.spent += record.seconds
+        step, done = record.seconds, done + size
+        checkpoint()
+    return done
+
+
 def time_to_accuracy(config: dict, seed: int, budget_seconds: float = 45.0) -> dict:
     """LeNet-5 on real Fashion-MNIST: test accuracy of the model chosen on validation within a budget.
 
-    ``config``: ``{"kind": "loop" | "fit", "batch", "learning_rate", "schedule",
-    "policy"}``. ``"loop"`` continues notebook 04's ``helpers.train_on_batches``
-    (evaluation every 5 iterations included, as the notebook does) in chunks of
-    ``LOOP_CHUNK`` iterations; ``"fit"`` trains on ``helpers.image_batches``. After each
-    chunk or epoch the whole validation split is scored, outside the budget; the
-    best checkpoint reached within ``budget_seconds`` of training is evaluated on
-    the test set, once.
+    ``config``: ``{"kind": "loop", ...}`` is notebook 05's own configuration
+    (:func:`notebook05_config`: ``helpers.train_on_batches`` with the recipe's
+    batch, evaluations and schedule, for its ``schedule_iterations``, in chunks of
+    ``LOOP_CHUNK`` iterations); ``{"kind": "fit", "batch", "learning_rate",
+    "schedule", "policy"}`` trains with ``fit`` on ``helpers.image_batches``, the
+    schedule following the time budget. After each chunk or epoch the whole
+    validation split is scored, outside the budget. The checkpoint best on
+    validation within ``budget_seconds`` of training is the result, its test
+    accuracy measured once; the test accuracy of each checkpoint that became the
+    validation choice on the way is recorded too, only to report when the chosen
+    model first reached a target (no choice uses it).
     """
     checks.one_of(config["kind"], "config kind", ("loop", "fit"))
-    checks.one_of(config["schedule"], "config schedule", SCHEDULES)
     seed = checks.integer(seed, "seed", minimum=0)
     budget = _Budget(checks.number(budget_seconds, "budget_seconds", 0, low_open=True))
     profile = helpers.resolve_profile("full", allow_standin=False)
@@ -297,22 +378,26 @@ def time_to_accuracy(config: dict, seed: int, budget_seconds: float = 45.0) -> d
     x_train = helpers.recipes.pad_to_32(data.x_train)
     x_val, x_test = helpers.recipes.pad_to_32(data.x_val), helpers.recipes.pad_to_32(data.x_test)
     keras.utils.set_random_seed(seed)
-    model = _compiled("lenet5", config["learning_rate"], config.get("policy", "float32"))
-    checkpoints = []
+    if config["kind"] == "loop":
+        config = notebook05_config(config)
+        model = helpers.recipes.LENET5.build(helpers.recipes.LENET5.budget(profile))
+    else:
+        checks.one_of(config["schedule"], "config schedule", SCHEDULES)
+        model = _compiled("lenet5", config["learning_rate"], config.get("policy", "float32"))
+    checkpoints, best = [], {"validation": -1.0, "test": None, "weights": None, "seconds": None}
 
     def checkpoint():
-        if budget.now() <= budget.seconds:
-            checkpoints.append((budget.now(), _accuracy(model, x_val, data.y_val), model.get_weights()))
+        if budget.now() > budget.seconds:
+            return
+        validation = _accuracy(model, x_val, data.y_val)
+        if validation > best["validation"]:  # a new choice: its test accuracy, for the time to target only
+            best.update(validation=validation, test=_accuracy(model, x_test, data.y_test),
+                        weights=model.get_weights(), seconds=budget.now())
+        checkpoints.append((round(budget.now(), 2), round(validation, 4), round(best["test"], 4)))
 
     if config["kind"] == "loop":
-        chunk, step = 0, 0.0
-        while budget.now() + step <= budget.seconds:
-            record = helpers.train_on_batches(model, x_train, data.y_train, x_val, data.y_val, LOOP_CHUNK,
-                                              batch_size=config["batch"], seed=seed + chunk, progress=False)
-            budget.spent += record.seconds
-            step, chunk = record.seconds, chunk + 1
-            checkpoint()
-        images_seen = LOOP_CHUNK * chunk * config["batch"]
+        trained = _train_notebook05(model, data, x_train, x_val, config, seed, budget, checkpoint)
+        images_seen = trained * config["batch"]
     else:
         uint8_train = np.pad(data.x_train, ((0, 0), (2, 2), (2, 2)))[..., np.newaxis]  # as pad_to_32, in uint8
         batches = helpers.image_batches(uint8_train, data.y_train, config["batch"], shuffle=True, seed=seed)
@@ -321,12 +406,10 @@ def time_to_accuracy(config: dict, seed: int, budget_seconds: float = 45.0) -> d
     result = {"config": config, "seed": seed, "budget_seconds": budget.seconds,
               "trained_seconds": budget.spent, "images_seen": images_seen,
               "epochs": images_seen / len(data.y_train),
-              "checkpoints": [(round(s, 2), round(v, 4)) for s, v, _ in checkpoints],
-              "chosen_at_seconds": None, "validation_accuracy": None, "test_accuracy": None}
-    if checkpoints:  # none when the first chunk or epoch overran the budget
-        result["chosen_at_seconds"], result["validation_accuracy"], weights = max(checkpoints, key=lambda c: c[1])
-        model.set_weights(weights)
-        result["test_accuracy"] = _accuracy(model, x_test, data.y_test)
+              "checkpoints": checkpoints,  # (training seconds, validation accuracy, test accuracy of the choice so far)
+              "chosen_at_seconds": best["seconds"], "validation_accuracy": None, "test_accuracy": None}
+    if best["weights"] is not None:  # none when the first chunk or epoch overran the budget
+        result["validation_accuracy"], result["test_accuracy"] = best["validation"], best["test"]
     return result
 
 

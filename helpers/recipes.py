@@ -1,6 +1,6 @@
 """The trained models that notebooks hand to each other, each described once.
 
-Notebook 04 trains LeNet-5 and notebook 03 the BatchNorm CNN; notebook 05
+Notebook 05 trains LeNet-5 and notebook 04 the BatchNorm CNN; notebook 06
 evaluates both. A :class:`Recipe` says everything that hand-off needs: the
 architecture, how raw images are prepared for it, the budget per profile, the
 validation split, and the name it is saved under. The notebooks write their
@@ -19,7 +19,7 @@ import numpy as np
 from . import artifacts, checks, models
 from .data import Dataset, image_batches, load_dataset
 from .runtime import Profile
-from .training import train_on_batches
+from .training import train_on_batches, warmup_cosine
 
 
 @dataclass(frozen=True)
@@ -70,17 +70,24 @@ def scale_to_unit(images: np.ndarray) -> np.ndarray:
 
 
 def _build_lenet5(budget: Mapping[str, Any]):
+    import keras
+
     model = models.lenet5()
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    # A number, not a schedule, so that train_on_batches can set the rate at every step.
+    model.compile(optimizer=keras.optimizers.Adam(budget["learning_rate"]),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
 def _fit_lenet5(model, data: Dataset, budget: Mapping[str, Any], seed: int):
+    """Notebook 05's scheduled run: warm-up then cosine decay over ``schedule_iterations``."""
+    schedule = warmup_cosine(budget["peak_learning_rate"], budget["schedule_iterations"],
+                             budget["warmup_fraction"], budget["start_fraction"])
     return train_on_batches(model, pad_to_32(data.x_train), data.y_train, pad_to_32(data.x_val),
-                            data.y_val, budget["iterations"] + budget["more_iterations"],
-                            batch_size=budget["batch_size"], eval_every=budget["eval_every"],
+                            data.y_val, budget["schedule_iterations"], batch_size=budget["batch_size"],
+                            eval_every=budget["eval_every"],
                             eval_size=min(budget["eval_size"], len(data.y_val)), seed=seed,
-                            progress=False)
+                            progress=False, schedule=schedule)
 
 
 def _build_batchnorm_cnn(budget: Mapping[str, Any]):
@@ -99,18 +106,26 @@ def _fit_batchnorm_cnn(model, data: Dataset, budget: Mapping[str, Any], seed: in
     return model.fit(train, epochs=budget["epochs"], validation_data=validation, shuffle=False, verbose=0)
 
 
+PEAK_LEARNING_RATE = 3e-3  # LeNet-5's warm-up + cosine schedule, chosen on validation
+
 LENET5 = Recipe(
     name="lenet5",
     title="LeNet-5",
     notebook="05_lenet5_mnist_train_on_batch",
     datasets=("mnist", "fashion_mnist"),
     history_kind="training_record",
+    # "iterations": the notebook's first, written-out loop (constant "learning_rate", Adam's
+    # default). "schedule_iterations": the two runs it compares on validation (constant rate
+    # against warm-up + cosine decay to 0 from "peak_learning_rate"), and so the run notebook 06
+    # evaluates; under full, what the benchmark shows reaching 0.90 test accuracy on
+    # Fashion-MNIST within 45 s of training. The peak was chosen on validation (benchmarks/README.md).
     budgets={
-        name: {"iterations": iterations, "more_iterations": more, "batch_size": 100,
-               "eval_every": 5, "eval_size": eval_size}
-        for name, iterations, more, eval_size in (("full", 300, 6_000, 500),
-                                                   ("quick", 300, 1_200, 500),
-                                                   ("smoke", 60, 60, 100))
+        name: {"iterations": iterations, "schedule_iterations": scheduled, "batch_size": 100,
+               "eval_every": 5, "eval_size": eval_size, "learning_rate": 1e-3,
+               "peak_learning_rate": PEAK_LEARNING_RATE, "warmup_fraction": 0.2, "start_fraction": 0.1}
+        for name, iterations, scheduled, eval_size in (("full", 300, 3_500, 500),
+                                                        ("quick", 300, 1_500, 500),
+                                                        ("smoke", 60, 60, 100))
     },
     validation_size=0.1,
     build=_build_lenet5,
@@ -195,7 +210,7 @@ def load_or_train(recipe_: Recipe, profile: Profile, dataset: str | None = None,
     """Load what the recipe's notebook saved under ``profile``, else train it now and say so.
 
     ``dataset``: ``None`` means the dataset the notebook was last run with
-    (e.g. Fashion-MNIST when notebook 04 ran with ``DATASET = "fashion_mnist"``),
+    (e.g. Fashion-MNIST when notebook 05 ran with ``DATASET = "fashion_mnist"``),
     or the recipe's default when nothing is saved. The data is loaded with the
     recipe's validation split; the test split is left for evaluation.
     """

@@ -50,6 +50,7 @@ def run(path: Path, timeout: int = 900, overrides: tuple[str, ...] = ()) -> tupl
 
 def keep_only_checked_outputs(notebook: nbformat.NotebookNode) -> int:
     """Empty every code cell not tagged for comparison; return how many kept outputs."""
+    notebook.metadata.pop("widgets", None)  # widget state nbclient records (tqdm's bars): an output
     kept = 0
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)

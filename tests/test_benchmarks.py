@@ -129,45 +129,108 @@ def test_settings_label_every_reduced_run_as_quick():
     assert quick.quick and "QUICK RUN" in quick.describe()
     fewer, sections = run.parse_settings(["--rounds", "1", "--only", "loop"])
     assert fewer.quick and fewer.rounds == 1 and sections == ("loop",)
-    chosen, _ = run.parse_settings(["--accuracy-configs", "fit_b128", "loop_b100", "fit_b128"])
-    assert chosen.accuracy_configs == ("fit_b128", "loop_b100") and not chosen.quick
+    chosen, _ = run.parse_settings(["--accuracy-configs", "fit_b128", "notebook05", "fit_b128"])
+    assert chosen.accuracy_configs == ("fit_b128", "notebook05") and not chosen.quick
+    assert full.accuracy_configs[:2] == ("notebook05", "notebook05_constant")  # the headline first
     with pytest.raises(SystemExit):
         run.parse_settings(["--rounds", "0"])
 
 
-def test_report_puts_time_to_accuracy_first_and_ratios_per_round():
+NOTEBOOK05_SETTINGS = {"kind": "loop", "schedule": "warmup_cosine", "batch": 100, "eval_every": 5,
+                      "eval_size": 500, "learning_rate": 1e-3, "peak_learning_rate": 3e-3,
+                      "warmup_fraction": 0.2, "start_fraction": 0.1, "iterations": 3500}
+
+
+def a_run(test_accuracy, checkpoints=((20.0, 0.88, 0.87), (40.0, 0.905, 0.90))):
+    return {"test_accuracy": test_accuracy, "validation_accuracy": 0.905, "epochs": 6.5,
+            "images_seen": 350_000, "trained_seconds": 40.0, "config": NOTEBOOK05_SETTINGS,
+            "checkpoints": [list(c) for c in checkpoints]}
+
+
+def report_of(**sections):
     results = {
         "settings": run.asdict(run.Settings(rounds=2, seeds=2)),
         "machine": {"cpu": "test CPU", "cores": 2, "tensorflow": "2.x", "python": "3.x",
                     "bf16_native": False, "load_average_at_start": [0.1, 0.1, 0.1]},
         "training_flops": {"lenet5": 2_499_120, "plain_cnn": 27_291_648, "batchnorm_cnn": 233_381_376},
-        "peak": {"float32": {"gflops": 100.0}},
-        "accuracy": {name: [{"test_accuracy": 0.9 + i / 100, "epochs": 8.0, "images_seen": 432_000,
-                             "trained_seconds": 45.0} for i in range(2)] for name in run.ACCURACY_CONFIGS},
-        "loop": {"iterations": 300, "seconds": {"recipe": [12.0, 10.0], "helpers": [4.0, 2.5]},
-                 "validation_accuracy": {"recipe": [0.8, 0.8], "helpers": [0.8, 0.8]}},
-        "seconds": 60.0,
-    }
-    text = run.report(results)
-    table = [line for line in text.splitlines() if line.startswith("| ")]
-    assert "Fashion-MNIST" in table[1] and "0.905 [0.900–0.910]" in table[1]
-    helpers_row = next(line for line in table if "helpers.train_on_batches" in line)
+        "peak": {"float32": {"gflops": 100.0}}, "seconds": 60.0, **sections}
+    return [line for line in run.report(results).splitlines() if line.startswith("| ")]
+
+
+def test_report_puts_notebook_05s_own_configuration_first():
+    table = report_of(accuracy={name: [a_run(0.9 + i / 100) for i in range(2)] for name in run.ACCURACY_CONFIGS})
+    headline = table[1]
+    assert "Fashion-MNIST" in headline and "notebook 05 (its scheduled run, saved for 06)" in headline
+    assert "0.905 [0.900–0.910] over 2 seed(s)" in headline and "median ≥ 0.90 from 40 s" in headline
+    assert "Adam warm-up 0.1 × 0.003 → 0.003 over 20% of 3,500 iterations, then cosine to 0" in headline
+    assert "≥ 0.90 (stretch: by 30 s) | yes |" in headline
+    constant = next(line for line in table if "the constant run it compares" in line)
+    assert "the same 3,500 iterations at a constant Adam 0.001" in constant and "stretch" not in constant
+    fit = next(line for line in table if "`fit` on `image_batches`, batch 128" in line)
+    assert "none: alternative" in fit
+    below = report_of(accuracy={"notebook05": [a_run(0.89, ((20.0, 0.88, 0.87), (40.0, 0.89, 0.89)))] * 3})
+    assert "median below 0.90 throughout" in below[1] and below[1].endswith("| **no** |")
+
+
+def test_report_measures_the_loop_against_bare_calls():
+    loop = {"iterations": 300, "seconds": {"bare": [4.0, 4.0], "recipe": [10.0, 8.0], "helpers": [4.4, 4.8],
+                                           "helpers_schedule": [4.6, 4.6]},
+            "validation_accuracy": {name: [0.8, 0.8] for name in ("bare", "recipe", "helpers", "helpers_schedule")}}
+    table = report_of(loop=loop)
+    bare = next(line for line in table if "bare `train_on_batch` calls" in line)
+    assert "| baseline |" in bare and "4.0 [4.0–4.0] s; validation accuracy 0.800" in bare
+    helpers_row = next(line for line in table if "`helpers.train_on_batches`" in line)
+    assert "4.6 [4.4–4.8] s = 1.15× [1.10–1.20] the bare calls' time" in helpers_row
+    assert "| 0.87× [0.83–0.91] |" in helpers_row  # the table's ratio: bare time over this one
+    assert helpers_row.endswith("| ≤ 1.15× the bare calls' time | yes |")
+    assert "| 16 (16% of float32 peak) |" in helpers_row  # 30,000 images in 4.6 s × 2.5 MFLOP
+    recipe = next(line for line in table if "`model.evaluate`" in line)
+    assert "2.25× [2.00–2.50] the bare calls' time" in recipe and recipe.endswith("|  |  |")
+    slower = dict(loop, seconds={**loop["seconds"], "helpers": [4.8, 4.8]})
+    assert next(line for line in report_of(loop=slower) if "`helpers.train_on_batches`" in line).endswith("| **no** |")
+
+
+def test_report_reads_loop_results_written_before_the_bare_calls():
+    old = {"iterations": 300, "seconds": {"recipe": [12.0, 10.0], "helpers": [4.0, 2.5]},
+           "validation_accuracy": {"recipe": [0.8, 0.8], "helpers": [0.8, 0.8]}}
+    helpers_row = next(line for line in report_of(loop=old) if "helpers.train_on_batches" in line)
     assert "| 3.50× [3.00–4.00] |" in helpers_row and "3.2 [2.5–4.0] s" in helpers_row
-    assert "| 23 (23% of float32 peak) |" in helpers_row  # 30,000 images in 3.25 s × 2.5 MFLOP
+
+
+def test_first_time_median_reaches():
+    runs = [[(10, 0.89), (20, 0.91)], [(12, 0.90), (21, 0.92)], [(11, 0.88), (19, 0.89)]]
+    assert stats.first_time_median_reaches(runs, 0.90) == 20  # two of three hold ≥ 0.90 from 20 s
+    assert stats.first_time_median_reaches(runs, 0.89) == 12
+    assert stats.first_time_median_reaches(runs, 0.95) is None
+    assert stats.first_time_median_reaches([[(5, 0.9)], []], 0.5) is None  # a run with nothing reached
+    with pytest.raises(ValueError, match="time order"):
+        stats.first_time_median_reaches([[(2, 0.9), (1, 0.8)]], 0.5)
+    with pytest.raises(ValueError, match="series must hold"):
+        stats.first_time_median_reaches([], 0.5)
+
+
+def test_configuration_text_follows_what_ran():
+    assert run.configuration_text("notebook05_peak4e-3", [a_run(0.9) | {"config": {**NOTEBOOK05_SETTINGS,
+                                                                                  "peak_learning_rate": 4e-3}}]) \
+        == "… the schedule peaking at 0.004"
+    assert "{" in run.configuration_text("notebook05", [{"test_accuracy": 0.9}])  # old result: the template
 
 
 def _two_round_results(loop_helpers_seconds, accuracies):
     return {"accuracy": {"fit_b128": [{"test_accuracy": a} for a in accuracies]},
-            "loop": {"seconds": {"recipe": [10.0, 10.0, 10.0], "helpers": loop_helpers_seconds}},
+            "loop": {"seconds": {"bare": [10.0, 10.0, 10.0], "helpers": loop_helpers_seconds}},
             "throughput": {"lenet5": {"images_per_second": {"recipe_b32": [100.0, 100.0, 100.0],
                                                             "pipeline_b128": [200.0, 250.0, 220.0]}}}}
 
 
 def test_compare_names_every_ratio_and_each_accuracy():
     spreads = compare.compared_spreads(_two_round_results([5.0, 4.0, 2.0], [0.89, 0.90, 0.91]))
-    assert set(spreads) == {"time to accuracy, fit_b128: test accuracy", "loop, helpers: speed-up over recipe",
+    assert set(spreads) == {"time to accuracy, fit_b128: test accuracy", "loop, helpers: speed relative to bare",
                             "throughput, lenet5 pipeline_b128: ratio to recipe_b32"}
-    assert spreads["loop, helpers: speed-up over recipe"] == stats.Spread(2.5, 2.0, 5.0, 3)
+    assert spreads["loop, helpers: speed relative to bare"] == stats.Spread(2.5, 2.0, 5.0, 3)
+    written_before = {"loop": {"seconds": {"recipe": [10.0, 10.0], "helpers": [4.0, 5.0]}}}
+    assert compare.compared_spreads(written_before) == {
+        "loop, helpers: speed relative to recipe": stats.Spread(2.25, 2.0, 2.5, 2)}
     assert spreads["throughput, lenet5 pipeline_b128: ratio to recipe_b32"] == stats.Spread(2.2, 2.0, 2.5, 3)
 
 
@@ -176,7 +239,7 @@ def test_compare_tells_agreement_from_overlap_and_from_disagreement():
     same = _two_round_results([4.0, 3.0, 4.5], [0.90, 0.905, 0.895])      # 2.5 [2.2–3.3]: agrees
     overlapping = _two_round_results([2.1, 2.0, 1.8], [0.90, 0.90, 0.90])  # 5.0 [4.8–5.6]: overlaps only
     slower = _two_round_results([9.0, 8.0, 9.5], [0.80, 0.81, 0.82])      # 1.1 [1.05–1.25]: disagrees
-    loop = "loop, helpers: speed-up over recipe"
+    loop = "loop, helpers: speed relative to bare"
 
     def by_name(agreements):
         return {a.name: a for a in agreements}

@@ -105,7 +105,13 @@ def test_load_or_train_trains_the_recipe_when_nothing_is_saved(smoke, capsys):
     trained = helpers.load_or_train(recipes.LENET5, smoke, dataset="mnist", seed=1)
     budget = recipes.LENET5.budget(smoke)
     assert not trained.loaded and "training it now" in capsys.readouterr().out
-    assert len(trained.history.iterations) == budget["iterations"] + budget["more_iterations"]
+    assert len(trained.history.iterations) == budget["schedule_iterations"]
+    # The scheduled run: the rates the optimizer used are warm-up + cosine decay, step by step.
+    schedule = helpers.training.warmup_cosine(budget["peak_learning_rate"], budget["schedule_iterations"],
+                                              budget["warmup_fraction"], budget["start_fraction"])
+    np.testing.assert_allclose(trained.history.learning_rate,
+                               [float(schedule(step)) for step in range(budget["schedule_iterations"])],
+                               rtol=1e-6)
     assert trained.history.eval_split == "validation" and trained.data.x_val is not None
     assert trained.model.count_params() == 61_706
 
@@ -118,6 +124,15 @@ def test_recipes_name_their_artifacts_and_budgets(make_profile):
         for name in helpers.PROFILE_NAMES:
             assert recipe.budget(make_profile(name))
     assert recipes.BATCHNORM_CNN.budget(make_profile("full"))["epochs"] == 12
+    # The names notebook 05 reads; the constant rate is Adam's default, the peak a few times it.
+    for name in helpers.PROFILE_NAMES:
+        lenet5 = recipes.LENET5.budget(make_profile(name))
+        assert set(lenet5) == {"iterations", "schedule_iterations", "batch_size", "eval_every", "eval_size",
+                               "learning_rate", "peak_learning_rate", "warmup_fraction", "start_fraction"}
+        assert lenet5["learning_rate"] == 1e-3 and lenet5["peak_learning_rate"] > lenet5["learning_rate"]
+        assert lenet5["batch_size"] == 100 and lenet5["eval_every"] == 5 and lenet5["warmup_fraction"] == 0.2
+    assert [recipes.LENET5.budget(make_profile(n))["iterations"] for n in ("full", "quick", "smoke")] == [300, 300, 60]
+    assert [recipes.LENET5.budget(make_profile(n))["schedule_iterations"] for n in ("quick", "smoke")] == [1500, 60]
     assert recipes.recipe("lenet5") is recipes.LENET5
     with pytest.raises(ValueError, match="name must be one of 'lenet5', 'batchnorm_cnn'"):
         recipes.recipe("resnet")

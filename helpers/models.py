@@ -78,7 +78,7 @@ def batchnorm_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: 
 def lenet5(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10) -> keras.Model:
     """LeNet-5 with ReLU and max pooling: 61,706 parameters on 32×32×1 with 10 classes.
 
-    C1 Conv(6, 5×5) – S2 MaxPool 2 – C3 Conv(16, 5×5) – S4 MaxPool 2 – F5 Dense 120 –
+    C1 Conv(6, 5×5) – S2 MaxPool 2 – C3 Conv(16, 5×5) – S4 MaxPool 2 – C5 Dense 120 (the paper's 5×5 convolution on a 5×5 map) –
     F6 Dense 84 – output Dense(num_classes, softmax).
     """
     _check_shape(input_shape, num_classes)
@@ -90,7 +90,7 @@ def lenet5(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 1
             layers.Conv2D(16, 5, activation="relu", name="C3"),
             layers.MaxPooling2D(2, strides=2, name="S4"),
             layers.Flatten(name="flatten"),
-            layers.Dense(120, activation="relu", name="F5"),
+            layers.Dense(120, activation="relu", name="C5"),
             layers.Dense(84, activation="relu", name="F6"),
             layers.Dense(num_classes, activation="softmax", name="output"),
         ],

@@ -6,10 +6,11 @@ modules (``helpers.checks``, ``helpers.ops``, ``helpers.evaluation``, ...) hold
 the rest.
 """
 
-from .runtime import ignore_keras_shuffle_default_warning, quiet_tensorflow_startup
+from .runtime import ignore_keras_shuffle_default_warning, ignore_tensorflow_retracing_warning, quiet_tensorflow_startup
 
 quiet_tensorflow_startup()  # before anything below imports TensorFlow  # noqa: E402
 ignore_keras_shuffle_default_warning()
+ignore_tensorflow_retracing_warning()
 
 from . import artifacts, checks, evaluation, models, ops, recipes, training
 from .artifacts import ArtifactError

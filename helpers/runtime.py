@@ -117,6 +117,30 @@ def ignore_keras_shuffle_default_warning() -> None:
     warnings.filterwarnings("ignore", message=KERAS_SHUFFLE_DEFAULT_WARNING, category=UserWarning)
 
 
+# TensorFlow warns "N out of the last M calls to <function ...> triggered tf.function retracing"
+# once a notebook has called predict/evaluate on five or so *different* models: it counts the
+# traces of every model's compiled step together (they share one Python function). The series
+# builds many small models on purpose, one trace each, so the warning describes nothing a
+# learner can or should change.
+RETRACING_WARNING = "triggered tf.function retracing"
+
+
+class _DropRetracingWarning:
+    """A logging filter that drops TensorFlow's retracing warning and nothing else."""
+
+    def filter(self, record) -> bool:
+        return RETRACING_WARNING not in record.getMessage()
+
+
+def ignore_tensorflow_retracing_warning() -> None:
+    """Hide TensorFlow's retracing warning (see :data:`RETRACING_WARNING`); idempotent."""
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _DropRetracingWarning) for f in logger.filters):
+        logger.addFilter(_DropRetracingWarning())
+
+
 def gpu_available() -> bool:
     """True when TensorFlow sees at least one GPU."""
     import tensorflow as tf

@@ -150,3 +150,23 @@ def test_test_environment_is_shared_and_keeps_what_is_set(monkeypatch, tmp_path)
     monkeypatch.setenv("CNN_PROFILE", "quick")
     assert runtime.use_test_environment(tmp_path)["CNN_PROFILE"] == "quick"  # a developer's choice stays
     assert runtime.use_test_environment(tmp_path, "full")["CNN_PROFILE"] == "full"  # a tool's choice wins
+
+
+def test_tensorflow_retracing_warning_is_dropped_and_other_warnings_are_kept(caplog):
+    """Calling predict on many different models (as the notebooks do) must not print TF's retracing warning."""
+    import logging
+
+    import keras
+    import numpy as np
+
+    helpers.runtime.ignore_tensorflow_retracing_warning()
+    helpers.runtime.ignore_tensorflow_retracing_warning()  # idempotent: one filter
+    logger = logging.getLogger("tensorflow")
+    assert sum(isinstance(f, helpers.runtime._DropRetracingWarning) for f in logger.filters) == 1
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for _ in range(8):  # eight models, eight traces of the same Python step function
+            model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+            model.predict(np.zeros((4, 3), "float32"), verbose=0)
+        logger.warning("another warning")
+    messages = [record.getMessage() for record in caplog.records]
+    assert "another warning" in messages and not any("retracing" in m for m in messages)

@@ -78,7 +78,8 @@ def batchnorm_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: 
 def lenet5(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10) -> keras.Model:
     """LeNet-5 with ReLU and max pooling: 61,706 parameters on 32×32×1 with 10 classes.
 
-    C1 Conv(6, 5×5) – S2 MaxPool 2 – C3 Conv(16, 5×5) – S4 MaxPool 2 – C5 Dense 120 (the paper's 5×5 convolution on a 5×5 map) –
+    C1 Conv(6, 5×5) – S2 MaxPool 2 – C3 Conv(16, 5×5) – S4 MaxPool 2 – C5 Dense 120 (the
+    paper's 5×5 convolution on a 5×5 map, as a dense layer on the 400 values) –
     F6 Dense 84 – output Dense(num_classes, softmax).
     """
     _check_shape(input_shape, num_classes)

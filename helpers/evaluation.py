@@ -404,16 +404,17 @@ def _class_indices(class_index, count: int, num_classes: int) -> np.ndarray | No
 
 
 def plot_grad_cam(images, heatmaps, y_true, probabilities, class_names: Sequence[str], ncols: int = 6,
-                  title: str | None = None, alpha: float = 0.5) -> Figure:
+                  title: str | None = None, alpha: float = 0.8) -> Figure:
     """Each image with its Grad-CAM heatmap on top, titled "actual / predicted 97%".
 
     ``heatmaps``: (N, H, W) in [0, 1], e.g. from :func:`grad_cam`, one per image.
     Mistakes are marked with "✗", a vermillion title and frame (colour is not the
-    only cue). The heatmap uses the sequential, colour-blind-safe "cividis" map
-    from 0 (no positive evidence) to 1 (the map's maximum), drawn with ``alpha``
-    over the image; one colour bar for all panels.
+    only cue). The image is drawn in grey, dimmed; the heatmap over it in the
+    sequential, colour-blind-safe "plasma" map from 0 (no positive evidence) to 1
+    (the map's maximum), more opaque where it is higher (at most ``alpha``), with a
+    white contour where it reaches half its maximum; one colour bar for all panels.
     """
-    from .plots import MISTAKE_COLOUR, show_image
+    from .plots import MISTAKE_COLOUR
 
     y_true, probabilities = _check_predictions(y_true, probabilities, class_names)
     images = checks.images(images, "images")
@@ -434,13 +435,21 @@ def plot_grad_cam(images, heatmaps, y_true, probabilities, class_names: Sequence
     nrows = int(np.ceil(len(images) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(2.1 * ncols + 0.8, 2.3 * nrows + 0.6), squeeze=False,
                              layout="constrained")
-    shown = None
+    cmap = plt.get_cmap("plasma")
     for i, ax in enumerate(axes.flat):
         if i >= len(images):
             ax.axis("off")
             continue
-        show_image(ax, images[i])
-        shown = ax.imshow(heatmaps[i], cmap="cividis", vmin=0, vmax=1, alpha=alpha)
+        image = np.asarray(images[i], dtype=np.float32) / (255.0 if images.dtype.kind in "iu" else 1.0)
+        grey = image.mean(axis=-1) if image.ndim == 3 else image
+        ax.imshow(0.15 + 0.6 * grey, cmap="gray", vmin=0, vmax=1)  # dimmed, so the heat stands out
+        colours = cmap(heatmaps[i])
+        colours[..., 3] = alpha * heatmaps[i]  # transparent where there is no evidence
+        ax.imshow(colours)
+        if heatmaps[i].max() > 0.5:
+            ax.contour(heatmaps[i], levels=[0.5], colors="white", linewidths=1.5)
+        ax.set_xticks([])
+        ax.set_yticks([])
         wrong = predicted[i] != y_true[i]
         text = (f"{names[y_true[i]]} /\n{names[predicted[i]]} {probabilities[i, predicted[i]]:.0%}"
                 + (" ✗" if wrong else ""))
@@ -448,7 +457,8 @@ def plot_grad_cam(images, heatmaps, y_true, probabilities, class_names: Sequence
         if wrong:
             for spine in ax.spines.values():
                 spine.set(color=MISTAKE_COLOUR, linewidth=3)
-    bar = fig.colorbar(shown, ax=axes, fraction=0.03, pad=0.02)
-    bar.set_label("Grad-CAM (1 = the map's maximum)", fontsize=10)
+    bar = fig.colorbar(plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1)), ax=axes, fraction=0.03,
+                       pad=0.02)
+    bar.set_label("Grad-CAM (1 = the map's maximum; white line: 0.5)", fontsize=10)
     fig.suptitle(title or "Grad-CAM: actual / predicted class, ✗ = wrong")
     return fig

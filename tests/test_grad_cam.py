@@ -196,7 +196,9 @@ def test_the_overlay_figure_shows_each_heatmap_and_marks_mistakes():
     fig = evaluation.plot_grad_cam(x, heatmaps, [0, 0, 0], probabilities, ("coat", "bag"))
     panels = [ax for ax in fig.axes if ax.images and ax.get_title()]
     assert len(panels) == 3
-    np.testing.assert_array_equal(panels[1].images[1].get_array(), heatmaps[1])
+    overlay = panels[1].images[1].get_array()  # RGBA over the grey image: opaque where the heat is
+    np.testing.assert_allclose(overlay[..., 3], 0.8 * heatmaps[1], atol=1e-6)
+    np.testing.assert_allclose(panels[1].images[0].get_array(), 0.15 + 0.6 * x[1, ..., 0], atol=1e-6)
     assert panels[1].get_title().endswith("✗") and not panels[0].get_title().endswith("✗")
     assert "bag 80%" in panels[1].get_title()
     matplotlib.pyplot.close(fig)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -16,6 +17,9 @@ from matplotlib.figure import Figure
 
 from . import checks
 from .plots import OKABE_ITO, plot_image_grid, plot_panels
+
+if TYPE_CHECKING:  # Keras is imported where it is used: importing this module stays light
+    import keras
 
 
 def class_probabilities(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
@@ -262,7 +266,8 @@ CONV_LAYER_TYPES = ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")  # what "con
 GRAD_CAM_BATCH = 64  # images per gradient computation: memory stays small for any N
 
 
-def grad_cam(model, images, class_index=None, layer: str | None = None) -> np.ndarray:
+def grad_cam(model: keras.Model, images: np.ndarray, class_index: int | Sequence[int] | np.ndarray | None = None,
+             layer: str | None = None) -> np.ndarray:
     """Grad-CAM heatmaps (Selvaraju et al., 2017): where each image holds evidence for a class.
 
     For each image and its class c, with A the feature map of a convolutional
@@ -403,8 +408,9 @@ def _class_indices(class_index, count: int, num_classes: int) -> np.ndarray | No
     return indices.astype(np.int64)
 
 
-def plot_grad_cam(images, heatmaps, y_true, probabilities, class_names: Sequence[str], ncols: int = 6,
-                  title: str | None = None, alpha: float = 0.8) -> Figure:
+def plot_grad_cam(images: np.ndarray, heatmaps: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray,
+                  class_names: Sequence[str], ncols: int = 6, title: str | None = None,
+                  alpha: float = 0.8) -> Figure:
     """Each image with its Grad-CAM heatmap on top, titled "actual / predicted 97%".
 
     ``heatmaps``: (N, H, W) in [0, 1], e.g. from :func:`grad_cam`, one per image.

@@ -292,7 +292,6 @@ def grad_cam(model: keras.Model, images: np.ndarray, class_index: int | Sequence
     position has positive evidence. Layers run in inference mode (dropout off,
     BatchNorm with its moving statistics). Writes nothing to stderr.
     """
-    import keras
     import tensorflow as tf
 
     model, feature_layer, head, head_input_is_logit = _grad_cam_parts(model, layer)
@@ -305,14 +304,13 @@ def grad_cam(model: keras.Model, images: np.ndarray, class_index: int | Sequence
     num_classes = int(model.outputs[0].shape[-1])
     classes = _class_indices(class_index, len(images), num_classes)
 
-    probe = keras.Model(model.inputs, [feature_layer.output, head.input if head is not None
-                                       else model.outputs[0]])
+    probe = _grad_cam_probe(model, feature_layer, head)
     heatmaps = []
     for start in range(0, len(images), GRAD_CAM_BATCH):
         x = tf.convert_to_tensor(images[start:start + GRAD_CAM_BATCH], dtype=tf.float32)
         with tf.GradientTape() as tape:
             tape.watch(x)  # records every operation after the input, frozen layers included
-            features, scores = probe([x], training=False)  # a list: the structure Keras expects
+            features, scores = probe(x)
             logits = scores if head is None or head_input_is_logit else _pre_activation(head, scores)
             chosen = (tf.argmax(logits, axis=-1) if classes is None
                       else tf.constant(classes[start:start + GRAD_CAM_BATCH]))
@@ -372,6 +370,45 @@ def _grad_cam_parts(model, layer):
                          "which it can compute for a Dense output layer or read before a Softmax or "
                          "Activation layer.")
     return model, feature_layer, head, False
+
+
+def _grad_cam_probe(model, feature_layer, head):
+    """A function x → (feature map, logits or what the output layer computes them from), in inference mode.
+
+    Not ``keras.Model(model.inputs, [feature_layer.output, ...])``: a layer called more than
+    once (as loading a saved model does) has several outputs, and ``layer.output`` may be one
+    off the path from the input to the output, which leaves no gradient to follow. A
+    Sequential model is walked layer by layer; a functional one is rebuilt on a new input
+    from its own layers (shared weights), noting the two tensors on the way.
+    """
+    import keras
+
+    if isinstance(model, keras.Sequential):
+        def walk(x):
+            features = scores = None
+            for layer in model.layers:
+                if layer is head:
+                    scores = x
+                x = layer(x, training=False)
+                if layer is feature_layer:
+                    features = x
+            return features, x if head is None else scores
+        return walk
+
+    noted = {}
+
+    def call(layer, *args, **kwargs):
+        if layer is head:
+            noted["scores"] = args[0]
+        outputs = layer(*args, **kwargs)
+        if layer is feature_layer:
+            noted["features"] = outputs
+        return outputs
+
+    rebuilt = keras.models.clone_model(model, clone_function=lambda layer: layer, call_function=call)
+    probe = keras.Model(rebuilt.inputs, [noted["features"], noted["scores"] if head is not None
+                                         else rebuilt.outputs[0]])
+    return lambda x: probe([x], training=False)  # a list: the structure Keras expects
 
 
 def _output_layer(model):

@@ -189,6 +189,22 @@ def test_a_functional_model_with_a_shortcut_and_logits():
                                atol=1e-6)
 
 
+def test_a_model_saved_and_loaded_back_gives_the_same_maps(tmp_path):
+    """Notebook 06 evaluates models loaded from disk, whose layers loading has called several times
+    (so ``layer.output`` may lie off the path from input to output)."""
+    model = trained()
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    x, _, _ = objects(6, seed=6)
+    np.testing.assert_allclose(helpers.grad_cam(loaded, x), helpers.grad_cam(model, x), atol=1e-5)
+    inputs = keras.Input((SIZE, SIZE, 1))
+    h = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(inputs)
+    functional = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(h)))
+    functional.save(tmp_path / "functional.keras")
+    np.testing.assert_allclose(helpers.grad_cam(keras.models.load_model(tmp_path / "functional.keras"), x),
+                               helpers.grad_cam(functional, x), atol=1e-5)
+
+
 def test_the_overlay_figure_shows_each_heatmap_and_marks_mistakes():
     x = np.random.default_rng(0).uniform(0, 1, (3, 8, 8, 1)).astype(np.float32)
     heatmaps = np.linspace(0, 1, 3 * 64, dtype=np.float32).reshape(3, 8, 8)

@@ -31,6 +31,7 @@ from .data import (
     stratified_subset,
     validation_split,
 )
+from .evaluation import grad_cam
 from .plots import (
     OKABE_ITO,
     examples_per_class,
@@ -50,7 +51,7 @@ __all__ = [
     "DATASETS", "OKABE_ITO", "PROFILE_NAMES", "REGISTRY",
     "ArtifactError", "Dataset", "DatasetInfo", "DatasetUnavailableError", "Profile", "StandInWarning", "TrainingRecord",
     "artifacts", "checks", "evaluation", "models", "ops", "recipes", "training",
-    "artifacts_dir", "convolution_explorer", "dataset_info", "examples_per_class", "expected_files",
+    "artifacts_dir", "convolution_explorer", "dataset_info", "examples_per_class", "expected_files", "grad_cam",
     "image_batches", "image_browser", "is_cached", "keras_cache_dir", "load_dataset", "load_or_train",
     "plot_channel_histograms", "plot_class_distribution", "plot_image_grid", "plot_learning_curves",
     "plot_panels", "plot_search", "resolve_profile", "sample_images", "save_trained", "setup", "show_class_example",

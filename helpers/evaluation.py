@@ -7,7 +7,9 @@ plot returns its Figure; every selection returns indices a test can check.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,6 +17,9 @@ from matplotlib.figure import Figure
 
 from . import checks
 from .plots import OKABE_ITO, plot_image_grid, plot_panels
+
+if TYPE_CHECKING:  # Keras is imported where it is used: importing this module stays light
+    import keras
 
 
 def class_probabilities(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
@@ -253,3 +258,250 @@ def _conv_kernels(layer) -> np.ndarray:
     if not isinstance(layer, keras.layers.Conv2D):
         raise TypeError(f"layer must be a keras Conv2D layer, got {type(layer).__name__}.")
     return np.asarray(layer.get_weights()[0])
+
+
+# --- Grad-CAM ------------------------------------------------------------------------------------
+
+CONV_LAYER_TYPES = ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")  # what "convolutional" means here
+GRAD_CAM_BATCH = 64  # images per gradient computation: memory stays small for any N
+
+
+def grad_cam(model: keras.Model, images: np.ndarray, class_index: int | Sequence[int] | np.ndarray | None = None,
+             layer: str | None = None) -> np.ndarray:
+    """Grad-CAM heatmaps (Selvaraju et al., 2017): where each image holds evidence for a class.
+
+    For each image and its class c, with A the feature map of a convolutional
+    layer (h × w positions, K channels) and z_c the class's **logit**:
+
+    1. the gradient ∂z_c/∂A (one ``tf.GradientTape``);
+    2. one weight per channel, the gradient averaged over positions: α_k = mean_ij ∂z_c/∂A_ijk;
+    3. the map ReLU(Σ_k α_k·A_k), resized (bilinear) to the input's height and width
+       and divided by its maximum.
+
+    ``model``: a ``keras.Model``, ``Sequential`` or functional, with one input and one
+    output of class scores (N, classes). When the output layer applies an activation
+    (``Dense(..., activation="softmax")``) the gradient is taken of the logit before it,
+    computed from that layer's kernel and bias; after a separate ``Softmax`` or
+    ``Activation`` layer, of that layer's input. ``images``: a batch (N, H, W, C) of the
+    model's input shape, floats in [0, 1]. ``class_index``: ``None`` for each image's
+    predicted class, an int for one class for every image, or N ints, one per image.
+    ``layer``: the name of the layer whose output is A; ``None`` takes the last
+    ``Conv2D`` (or ``SeparableConv2D``/``DepthwiseConv2D``) layer.
+
+    Returns float32 heatmaps (N, H, W) in [0, 1], each with maximum 1, or all 0 where no
+    position has positive evidence. Layers run in inference mode (dropout off,
+    BatchNorm with its moving statistics). Writes nothing to stderr.
+    """
+    import tensorflow as tf
+
+    model, feature_layer, head, head_input_is_logit = _grad_cam_parts(model, layer)
+    expected = tuple(model.inputs[0].shape[1:])
+    images = checks.images(images, "images", scale="unit")
+    if images.shape[1:] != expected:
+        hint = " (add the channel axis: images[..., None])" if images.shape[1:] + (1,) == expected else ""
+        raise ValueError(f"images must be a batch shaped (N, {', '.join(map(str, expected))}) for this "
+                         f"model, got {images.shape}{hint}; for one image pass image[None].")
+    num_classes = int(model.outputs[0].shape[-1])
+    classes = _class_indices(class_index, len(images), num_classes)
+
+    probe = _grad_cam_probe(model, feature_layer, head)
+    heatmaps = []
+    for start in range(0, len(images), GRAD_CAM_BATCH):
+        x = tf.convert_to_tensor(images[start:start + GRAD_CAM_BATCH], dtype=tf.float32)
+        with tf.GradientTape() as tape:
+            tape.watch(x)  # records every operation after the input, frozen layers included
+            features, scores = probe(x)
+            logits = scores if head is None or head_input_is_logit else _pre_activation(head, scores)
+            chosen = (tf.argmax(logits, axis=-1) if classes is None
+                      else tf.constant(classes[start:start + GRAD_CAM_BATCH]))
+            score = tf.reduce_sum(tf.gather(logits, chosen, axis=1, batch_dims=1))
+        gradients = tape.gradient(score, features)
+        weights = tf.reduce_mean(gradients, axis=(1, 2))                       # α: (n, K)
+        maps = tf.nn.relu(tf.einsum("nhwk,nk->nhw", features, weights))      # (n, h, w)
+        maps = tf.image.resize(maps[..., None], expected[:2], method="bilinear")[..., 0]
+        peak = tf.reduce_max(maps, axis=(1, 2), keepdims=True)
+        heatmaps.append(tf.math.divide_no_nan(maps, peak).numpy())
+    return np.clip(np.concatenate(heatmaps), 0.0, 1.0).astype(np.float32)
+
+
+def _grad_cam_parts(model, layer):
+    """(model, feature layer, output layer whose input gives the logits or None, whether that input is them)."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {checks.describe(model)}.")
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ValueError(f"model must have one input and one output for grad_cam, got "
+                         f"{len(model.inputs)} and {len(model.outputs)}.")
+    if len(model.outputs[0].shape) != 2:
+        raise ValueError(f"model must output class scores shaped (N, classes), got "
+                         f"{tuple(model.outputs[0].shape)}.")
+    convolutional = [candidate for candidate in model.layers if type(candidate).__name__ in CONV_LAYER_TYPES
+                     or isinstance(candidate, keras.layers.Conv2D)]
+    if layer is None:
+        if not convolutional:
+            raise ValueError("model has no Conv2D, SeparableConv2D or DepthwiseConv2D layer; name the "
+                             "layer whose feature map Grad-CAM should use with layer=...")
+        feature_layer = convolutional[-1]
+    else:
+        checks.text(layer, "layer")
+        names = [candidate.name for candidate in model.layers]
+        if layer not in names:
+            raise ValueError(f"layer must name a layer of the model, got {layer!r}; its convolutional "
+                             f"layers are {[candidate.name for candidate in convolutional]}.")
+        feature_layer = model.get_layer(layer)
+    try:
+        shape = tuple(feature_layer.output.shape)
+    except (AttributeError, ValueError) as error:  # a layer used at several places has no one output
+        raise ValueError(f"layer {feature_layer.name!r} has no single output feature map ({error}).") from None
+    if len(shape) != 4:
+        raise ValueError(f"layer must name a layer whose output is a feature map (N, h, w, channels); "
+                         f"{feature_layer.name!r} outputs {shape}.")
+
+    head = _output_layer(model)
+    if isinstance(head, (keras.layers.Softmax, keras.layers.Activation)):
+        return model, feature_layer, head, True
+    activation = getattr(head, "activation", None)
+    if activation is None or activation is keras.activations.linear:
+        return model, feature_layer, None, False  # the output is the logits
+    if not isinstance(head, keras.layers.Dense):
+        raise ValueError(f"model's output layer {head.name!r} ({type(head).__name__}) applies "
+                         f"{getattr(activation, '__name__', activation)}; grad_cam needs the logits before it, "
+                         "which it can compute for a Dense output layer or read before a Softmax or "
+                         "Activation layer.")
+    return model, feature_layer, head, False
+
+
+def _grad_cam_probe(model, feature_layer, head):
+    """A function x → (feature map, logits or what the output layer computes them from), in inference mode.
+
+    Not ``keras.Model(model.inputs, [feature_layer.output, ...])``: a layer called more than
+    once (as loading a saved model does) has several outputs, and ``layer.output`` may be one
+    off the path from the input to the output, which leaves no gradient to follow. A
+    Sequential model is walked layer by layer; a functional one is rebuilt on a new input
+    from its own layers (shared weights), noting the two tensors on the way.
+    """
+    import keras
+
+    if isinstance(model, keras.Sequential):
+        def walk(x):
+            features = scores = None
+            for layer in model.layers:
+                if layer is head:
+                    scores = x
+                x = layer(x, training=False)
+                if layer is feature_layer:
+                    features = x
+            return features, x if head is None else scores
+        return walk
+
+    noted = {}
+
+    def call(layer, *args, **kwargs):
+        if layer is head:
+            noted["scores"] = args[0]
+        outputs = layer(*args, **kwargs)
+        if layer is feature_layer:
+            noted["features"] = outputs
+        return outputs
+
+    rebuilt = keras.models.clone_model(model, clone_function=lambda layer: layer, call_function=call)
+    probe = keras.Model(rebuilt.inputs, [noted["features"], noted["scores"] if head is not None
+                                         else rebuilt.outputs[0]])
+    return lambda x: probe([x], training=False)  # a list: the structure Keras expects
+
+
+def _output_layer(model):
+    target = model.outputs[0]
+    for candidate in reversed(model.layers):
+        try:
+            if candidate.output is target:
+                return candidate
+        except (AttributeError, ValueError):  # never called, or called at several places
+            continue
+    raise ValueError(f"model's output is not the output of one of its layers ({target}).")
+
+
+def _pre_activation(dense, inputs):
+    """What a Dense layer computes before its activation: inputs·kernel + bias."""
+    import tensorflow as tf
+
+    outputs = tf.matmul(inputs, tf.convert_to_tensor(dense.kernel))
+    return outputs + tf.convert_to_tensor(dense.bias) if dense.use_bias else outputs
+
+
+def _class_indices(class_index, count: int, num_classes: int) -> np.ndarray | None:
+    if class_index is None:
+        return None
+    if isinstance(class_index, (numbers.Integral, np.integer)) and not isinstance(class_index, (bool, np.bool_)):
+        checks.integer(class_index, "class_index", minimum=0, maximum=num_classes - 1)
+        return np.full(count, int(class_index), dtype=np.int64)
+    if isinstance(class_index, (bool, np.bool_, str, float, np.floating)):
+        raise TypeError(f"class_index must be None, a class number or one class number per image, "
+                        f"got {checks.describe(class_index)}.")
+    indices = checks.labels(class_index, "class_index", num_classes)
+    if len(indices) != count:
+        raise ValueError(f"class_index must hold one class per image ({count:,}), got {len(indices):,}.")
+    return indices.astype(np.int64)
+
+
+def plot_grad_cam(images: np.ndarray, heatmaps: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray,
+                  class_names: Sequence[str], ncols: int = 6, title: str | None = None,
+                  alpha: float = 0.8) -> Figure:
+    """Each image with its Grad-CAM heatmap on top, titled "actual / predicted 97%".
+
+    ``heatmaps``: (N, H, W) in [0, 1], e.g. from :func:`grad_cam`, one per image.
+    Mistakes are marked with "✗", a vermillion title and frame (colour is not the
+    only cue). The image is drawn in grey, dimmed; the heatmap over it in the
+    sequential, colour-blind-safe "plasma" map from 0 (no positive evidence) to 1
+    (the map's maximum), more opaque where it is higher (at most ``alpha``), with a
+    white contour where it reaches half its maximum; one colour bar for all panels.
+    """
+    from .plots import MISTAKE_COLOUR
+
+    y_true, probabilities = _check_predictions(y_true, probabilities, class_names)
+    images = checks.images(images, "images")
+    heatmaps = checks.finite(checks.array(heatmaps, "heatmaps", ndim=3).astype(np.float32), "heatmaps")
+    checks.same_length(images, "images", y_true, "y_true")
+    checks.same_length(heatmaps, "heatmaps", images, "images")
+    if heatmaps.shape[1:] != images.shape[1:3]:
+        raise ValueError(f"heatmaps must have the images' height and width {images.shape[1:3]}, got "
+                         f"{heatmaps.shape[1:]}; grad_cam returns them at input resolution.")
+    if heatmaps.min() < 0 or heatmaps.max() > 1:
+        raise ValueError(f"heatmaps must lie in [0, 1] (grad_cam normalises them), got values from "
+                         f"{heatmaps.min():.3g} to {heatmaps.max():.3g}.")
+    ncols = checks.positive_int(ncols, "ncols")
+    alpha = checks.number(alpha, "alpha", 0, 1)
+    names = checks.class_names(class_names)
+    predicted = probabilities.argmax(axis=1)
+    ncols = min(ncols, len(images))
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.1 * ncols + 0.8, 2.3 * nrows + 0.6), squeeze=False,
+                             layout="constrained")
+    cmap = plt.get_cmap("plasma")
+    for i, ax in enumerate(axes.flat):
+        if i >= len(images):
+            ax.axis("off")
+            continue
+        image = np.asarray(images[i], dtype=np.float32) / (255.0 if images.dtype.kind in "iu" else 1.0)
+        grey = image.mean(axis=-1) if image.ndim == 3 else image
+        ax.imshow(0.15 + 0.6 * grey, cmap="gray", vmin=0, vmax=1)  # dimmed, so the heat stands out
+        colours = cmap(heatmaps[i])
+        colours[..., 3] = alpha * heatmaps[i]  # transparent where there is no evidence
+        ax.imshow(colours)
+        if heatmaps[i].max() > 0.5:
+            ax.contour(heatmaps[i], levels=[0.5], colors="white", linewidths=1.5)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        wrong = predicted[i] != y_true[i]
+        text = (f"{names[y_true[i]]} /\n{names[predicted[i]]} {probabilities[i, predicted[i]]:.0%}"
+                + (" ✗" if wrong else ""))
+        ax.set_title(text, fontsize=10, color=MISTAKE_COLOUR if wrong else "black")
+        if wrong:
+            for spine in ax.spines.values():
+                spine.set(color=MISTAKE_COLOUR, linewidth=3)
+    bar = fig.colorbar(plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1)), ax=axes, fraction=0.03,
+                       pad=0.02)
+    bar.set_label("Grad-CAM (1 = the map's maximum; white line: 0.5)", fontsize=10)
+    fig.suptitle(title or "Grad-CAM: actual / predicted class, ✗ = wrong")
+    return fig

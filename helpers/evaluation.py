@@ -60,14 +60,23 @@ def _check_label_pair(y_true, y_pred, class_names):
     return y_true, y_pred
 
 
-def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str], title: str | None = None) -> Figure:
-    """Counts and row-normalised confusion matrices side by side (rows: actual, columns: predicted)."""
+SPLITS = ("validation", "test")
+
+
+def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str], title: str | None = None,
+                          split: str = "test") -> Figure:
+    """Counts and row-normalised confusion matrices side by side (rows: actual, columns: predicted).
+
+    ``split`` names the images the labels come from ("validation" or "test"); it
+    is written into the default title. Numbers and class names are 10 pt.
+    """
     from sklearn.metrics import confusion_matrix
 
     y_true, y_pred = _check_label_pair(y_true, y_pred, class_names)
+    split = checks.one_of(split, "split", SPLITS)
     counts = confusion_matrix(y_true, y_pred, labels=np.arange(len(class_names)))
     rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    fig, axes = plt.subplots(1, 2, figsize=(14, 6))
+    fig, axes = plt.subplots(1, 2, figsize=(16, 7))
     for ax, matrix, what, fmt in ((axes[0], counts, "counts", "d"),
                                   (axes[1], rates, "share of each actual class", ".2f")):
         image = ax.imshow(matrix, cmap="viridis")
@@ -75,14 +84,14 @@ def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str], title: str
         threshold = matrix.max() / 2
         for i in range(len(class_names)):
             for j in range(len(class_names)):
-                ax.text(j, i, format(matrix[i, j], fmt), ha="center", va="center", fontsize=7,
+                ax.text(j, i, format(matrix[i, j], fmt), ha="center", va="center", fontsize=10,
                         color="black" if matrix[i, j] > threshold else "white")
-        ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right", fontsize=8)
-        ax.set_yticks(range(len(class_names)), class_names, fontsize=8)
+        ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right", fontsize=10)
+        ax.set_yticks(range(len(class_names)), class_names, fontsize=10)
         ax.set_xlabel("predicted class")
         ax.set_ylabel("actual class")
         ax.set_title(f"Confusion matrix ({what})")
-    fig.suptitle(title or f"{len(y_true):,} test images, accuracy {np.mean(y_true == y_pred):.1%}")
+    fig.suptitle(title or f"{len(y_true):,} {split} images, accuracy {np.mean(y_true == y_pred):.1%}")
     fig.tight_layout()
     return fig
 
@@ -173,7 +182,8 @@ def plot_predictions(images, y_true, probabilities, class_names: Sequence[str], 
                            title=title, panel_size=1.9)
 
 
-def plot_confidence(y_true, probabilities, bins: int = 10, title: str | None = None) -> Figure:
+def plot_confidence(y_true, probabilities, bins: int = 10, title: str | None = None,
+                    split: str = "test") -> Figure:
     """How sure the model is when right and when wrong, and a reliability diagram.
 
     Left: histograms of the predicted class's probability for right (solid) and
@@ -182,6 +192,7 @@ def plot_confidence(y_true, probabilities, bins: int = 10, title: str | None = N
     """
     y_true, probabilities = _check_predictions(y_true, probabilities)
     bins = checks.positive_int(bins, "bins", maximum=100)
+    split = checks.one_of(split, "split", SPLITS)
     confidence = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == y_true
     edges = np.linspace(0, 1, bins + 1)
@@ -190,7 +201,7 @@ def plot_confidence(y_true, probabilities, bins: int = 10, title: str | None = N
     left.hist(confidence[~correct], bins=edges, color=OKABE_ITO[3], alpha=0.8, hatch="//",
               edgecolor="white", label=f"wrong ({(~correct).sum():,})")
     left.set_xlabel("probability of the predicted class")
-    left.set_ylabel("number of test images")
+    left.set_ylabel(f"number of {split} images")
     left.set_title("Confidence of right and wrong answers")
     left.legend()
     which = np.clip(np.digitize(confidence, edges) - 1, 0, bins - 1)
@@ -222,8 +233,14 @@ def plot_filters(layer, title: str | None = None) -> Figure:
                        + ("" if c_in in (1, 3) else f" (input channel 0 of {c_in})"))
 
 
-def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8) -> list[Figure]:
-    """For one input image, the first ``max_maps`` feature maps of every Conv2D layer: one Figure each."""
+def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8, layers: Sequence[str] | None = None,
+                      title: str | None = None) -> Figure:
+    """For one input image, the first ``max_maps`` feature maps of some Conv2D layers: one row each.
+
+    ``layers``: names of Conv2D layers, in the order to show them; ``None`` shows
+    the first and the last convolutional layer (the only one when there is one).
+    Returns one Figure; each map is scaled to its own range.
+    """
     import keras
 
     if not isinstance(model, keras.Model):
@@ -233,23 +250,41 @@ def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8) -> list[Figur
     if not convs:
         raise ValueError("model has no Conv2D layer to show feature maps of.")
     max_maps = checks.positive_int(max_maps, "max_maps")
+    by_name = {layer.name: layer for layer in convs}
+    if layers is None:
+        chosen = [convs[0]] if len(convs) == 1 else [convs[0], convs[-1]]
+    else:
+        if isinstance(layers, str) or not isinstance(layers, Sequence) or not layers:
+            raise TypeError(f"layers must be a non-empty list of Conv2D layer names, got {checks.describe(layers)}.")
+        unknown = [name for name in layers if name not in by_name]
+        if unknown:
+            raise ValueError(f"layers must name Conv2D layers of the model ({', '.join(by_name)}), got {unknown}.")
+        chosen = [by_name[name] for name in layers]
     image = np.asarray(image, dtype=np.float32)
     expected = tuple(model.inputs[0].shape[1:])
     if image.shape != expected:
         raise ValueError(f"image must have the model's input shape {expected}, got {image.shape}.")
     # One input tensor, not the list `model.inputs`: a single array then matches the
     # structure Keras expects (a list would make every call warn that it does not).
-    probe = keras.Model(model.inputs[0], [layer.output for layer in convs])
+    probe = keras.Model(model.inputs[0], [layer.output for layer in chosen])
     outputs = probe(image[None], training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    figures = []
-    for layer, maps in zip(convs, outputs):
+    shown = min(max_maps, max(int(np.asarray(maps).shape[-1]) for maps in outputs))
+    fig, axes = plt.subplots(len(chosen), shown, figsize=(1.7 * shown, 1.9 * len(chosen)), squeeze=False)
+    for row, (layer, maps) in zip(axes, zip(chosen, outputs)):
         maps = np.asarray(maps)[0]
-        shown = min(max_maps, maps.shape[-1])
-        figures.append(plot_panels([maps[:, :, c] for c in range(shown)],
-                                   [f"map {c}" for c in range(shown)], ncols=shown, panel_size=1.6,
-                                   title=f"{layer.name}: {shown} of {maps.shape[-1]} feature maps"))
-    return figures
+        for c, ax in enumerate(row):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c >= maps.shape[-1]:
+                ax.set_axis_off()
+                continue
+            ax.imshow(maps[:, :, c], cmap="gray")
+            ax.set_title(f"map {c}", fontsize=10)
+        row[0].set_ylabel(f"{layer.name}\n{maps.shape[0]}×{maps.shape[1]}", fontsize=10)
+    fig.suptitle(title or "Feature maps: " + ", ".join(f"{layer.name}" for layer in chosen))
+    fig.tight_layout()
+    return fig
 
 
 def _conv_kernels(layer) -> np.ndarray:

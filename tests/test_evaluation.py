@@ -84,15 +84,35 @@ def test_filters_one_panel_per_filter():
         evaluation.plot_filters(keras.layers.Dense(3))
 
 
-def test_feature_maps_one_figure_per_conv_layer():
-    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3), keras.layers.MaxPooling2D(),
-                              keras.layers.Conv2D(2, 3)])
+def test_feature_maps_one_row_per_chosen_conv_layer():
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, name="first"),
+                              keras.layers.MaxPooling2D(), keras.layers.Conv2D(2, 3, name="second"),
+                              keras.layers.Conv2D(3, 1, name="last")])
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Keras warned on every call when the probe took a list of inputs
-        figures = evaluation.plot_feature_maps(model, np.ones((8, 8, 1)), max_maps=3)
-    assert [len([ax for ax in f.axes if ax.images]) for f in figures] == [3, 2]
+        fig = evaluation.plot_feature_maps(model, np.ones((8, 8, 1)), max_maps=3)
+    rows = [ax.get_ylabel().split("\n")[0] for ax in fig.axes if ax.get_ylabel()]
+    assert rows == ["first", "last"]  # by default the first and the last conv layer
+    assert len([ax for ax in fig.axes if ax.images]) == 3 + 3
+    chosen = evaluation.plot_feature_maps(model, np.ones((8, 8, 1)), max_maps=8, layers=["second"])
+    assert len([ax for ax in chosen.axes if ax.images]) == 2
+    assert chosen.axes[0].images[0].get_array().shape == (1, 1)  # 8 → 6 → pool 3 → 1
     with pytest.raises(ValueError, match=r"image must have the model's input shape \(8, 8, 1\)"):
         evaluation.plot_feature_maps(model, np.ones((8, 8)))
+    with pytest.raises(ValueError, match=r"layers must name Conv2D layers of the model \(first, second, last\)"):
+        evaluation.plot_feature_maps(model, np.ones((8, 8, 1)), layers=["pool"])
+    with pytest.raises(TypeError, match="layers must be a non-empty list"):
+        evaluation.plot_feature_maps(model, np.ones((8, 8, 1)), layers="first")
+
+
+def test_figures_name_the_split_and_use_10_point_text():
+    fig = evaluation.plot_confusion_matrix(Y_TRUE, Y_PRED, NAMES, split="validation")
+    assert fig._suptitle.get_text().startswith("7 validation images")
+    assert min(t.get_fontsize() for t in fig.axes[0].texts) >= 10
+    assert evaluation.plot_confidence(Y_TRUE, PROBS, split="validation").axes[0].get_ylabel() == (
+        "number of validation images")
+    with pytest.raises(ValueError, match="split must be one of"):
+        evaluation.plot_confusion_matrix(Y_TRUE, Y_PRED, NAMES, split="train")
 
 
 def test_class_probabilities_softmaxes_logits_only():

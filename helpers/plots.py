@@ -26,6 +26,7 @@ OKABE_ITO = (
     "#000000",  # black
 )
 CORRECT_COLOUR, MISTAKE_COLOUR = OKABE_ITO[0], OKABE_ITO[3]
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per overlaid run: the cue besides its colour
 MAX_CLASSES = 10_000  # far beyond any dataset here; a larger count is a slip (and an endless loop)
 
 
@@ -280,7 +281,7 @@ def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None)
 
     ``runs``: one run – a Keras ``History``, its ``.history`` dict or a
     :class:`~helpers.training.TrainingRecord` – or a dict ``{name: run}`` to
-    overlay several on shared axes, one colour each. ``smoothing`` in [0, 1)
+    overlay several on shared axes, one colour and marker each. ``smoothing`` in [0, 1)
     draws an exponential moving average over the faint raw curve; the factor
     applies per epoch or iteration, so sparser curves are smoothed alike.
     """
@@ -304,14 +305,15 @@ def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None)
                     step = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
                     y = smooth(y, smoothing**step)
                 ax.plot(x, y, style, color=colour, label=label, linewidth=2,
-                        marker="o" if len(x) <= 30 else None, markersize=3)
+                        marker=MARKERS[0 if single else k % len(MARKERS)], markersize=4,
+                        markevery=max(1, len(x) // 20))  # about 20 markers on a long curve
             ax.set_xlabel(x_label)
             ax.set_ylabel(metric)
             ax.set_title(metric.capitalize())
             ax.grid(alpha=0.3)
     for ax in axes:
         if ax.lines:
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=10, ncol=2 if len(parsed) > 3 else 1)
     fig.suptitle(title or "Learning curves" + (f" (smoothing {smoothing})" if smoothing else ""))
     fig.tight_layout()
     return fig

@@ -141,6 +141,15 @@ def test_learning_curves_from_a_record_and_overlaid():
     assert lines_by_label(fig.axes[0])["other train"].get_color() != acc["lenet validation"].get_color()
 
 
+def test_overlaid_runs_differ_in_marker_as_well_as_colour():
+    runs = {f"run {k}": {"loss": [1.0, 0.5], "val_loss": [1.2, 0.9]} for k in range(5)}
+    lines = lines_by_label(helpers.plot_learning_curves(runs).axes[0])
+    markers = [lines[f"run {k} validation"].get_marker() for k in range(5)]
+    assert len(set(markers)) == 5 and lines["run 2 train"].get_marker() == markers[2]
+    long = helpers.plot_learning_curves({"a": {"loss": list(np.linspace(1, 0, 200))}})
+    assert long.axes[0].lines[0].get_markevery() == 10  # a long curve keeps about 20 markers
+
+
 def test_smoothing_and_bad_runs():
     np.testing.assert_allclose(helpers.plots.smooth([1, 1, 1], 0.9), [1, 1, 1])
     np.testing.assert_allclose(helpers.plots.smooth([0, 10], 0.5), [0, 10 * 0.5 / 0.75])

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from . import checks
 
@@ -312,8 +313,20 @@ def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None)
             ax.set_title(metric.capitalize())
             ax.grid(alpha=0.3)
     for ax in axes:
-        if ax.lines:
-            ax.legend(fontsize=10, ncol=2 if len(parsed) > 3 else 1)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs and iterations are whole numbers
     fig.suptitle(title or "Learning curves" + (f" (smoothing {smoothing})" if smoothing else ""))
-    fig.tight_layout()
+    if len(parsed) <= 3:
+        for ax in axes:
+            if ax.lines:
+                ax.legend(fontsize=10)
+        fig.tight_layout()
+        return fig
+    # Many runs: one legend under both panels, where it hides no curve.
+    fullest = max(axes, key=lambda ax: len(ax.get_legend_handles_labels()[1]))
+    handles, labels = fullest.get_legend_handles_labels()
+    columns = min(5, len(labels))
+    rows = -(-len(labels) // columns)
+    fig.set_size_inches(11, 3.8 + 0.3 * rows)
+    fig.legend(handles, labels, loc="lower center", ncol=columns, fontsize=10, frameon=False)
+    fig.tight_layout(rect=(0, 0.3 * rows / (3.8 + 0.3 * rows) + 0.02, 1, 1))
     return fig

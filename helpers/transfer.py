@@ -169,7 +169,7 @@ def plot_sweep(scores: dict[str, dict[float, float]], title: str, chance: float 
                         f"got {checks.describe(scores)}.")
     checks.text(title, "title")
     styles = ("-", "--", ":", "-.")
-    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
     for k, (option, sweep) in enumerate(scores.items()):
         if not isinstance(sweep, dict) or not sweep:
             raise TypeError(f"scores[{option!r}] must be a non-empty dict {{learning_rate: accuracy}}, "
@@ -182,7 +182,9 @@ def plot_sweep(scores: dict[str, dict[float, float]], title: str, chance: float 
                 color=colour, linewidth=2, markersize=7, label=str(option))
         best = int(np.argmax(values))
         ax.plot(rates[best], values[best], "o", markersize=16, markerfacecolor="none", markeredgecolor=colour,
-                markeredgewidth=2, label="best on validation" if k == 0 else None)
+                markeredgewidth=2)
+    ax.plot([], [], "o", markersize=16, markerfacecolor="none", markeredgecolor="black", markeredgewidth=2,
+            label="best of its sweep")  # the legend's entry for every ring
     if chance is not None:
         chance = checks.number(chance, "chance", 0, 1)
         ax.axhline(chance, color=MISTAKE_COLOUR, linestyle="--", linewidth=1, label=f"chance ({chance:.2f})")
@@ -192,7 +194,7 @@ def plot_sweep(scores: dict[str, dict[float, float]], title: str, chance: float 
     ax.set_ylabel("validation accuracy")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=10)
+    ax.legend(fontsize=10, loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the axes: it hides no point
     return fig
 
 

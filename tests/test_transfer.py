@@ -133,7 +133,7 @@ class TestSweepPlot:
         np.testing.assert_allclose(lines["(a)"].get_ydata(), [0.4, 0.6, 0.7])
         assert lines["(a)"].get_marker() != lines["(c)"].get_marker()
         assert lines["(a)"].get_linestyle() != lines["(c)"].get_linestyle()
-        rings = [line for line in ax.lines if line.get_markerfacecolor() == "none"]
+        rings = [line for line in ax.lines if line.get_markerfacecolor() == "none" and len(line.get_xdata())]
         assert [(float(r.get_xdata()[0]), float(r.get_ydata()[0])) for r in rings] == [(1e-1, 0.7), (1e-3, 0.8)]
         assert ax.get_xscale() == "log" and ax.get_ylabel() == "validation accuracy"
 

@@ -7,6 +7,7 @@ plot returns its Figure; every selection returns indices a test can check.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -540,3 +541,28 @@ def plot_grad_cam(images: np.ndarray, heatmaps: np.ndarray, y_true: np.ndarray, 
     bar.set_label("Grad-CAM (1 = the map's maximum; white line: 0.5)", fontsize=10)
     fig.suptitle(title or "Grad-CAM: actual / predicted class, ✗ = wrong")
     return fig
+
+
+def mcnemar_p(right_a, right_b) -> float:
+    """Exact two-sided McNemar p-value for two models scored on the same examples.
+
+    ``right_a``, ``right_b``: boolean arrays, True where model A (B) got an
+    example right. Only the n examples where exactly one of the two is right
+    carry evidence: if both models were equally accurate, each of them would
+    favour A or B with probability ½, so the count favouring A would follow
+    Binomial(n, ½). Returns the probability of a split at least as uneven as
+    the observed one under that hypothesis (1.0 when they never disagree).
+    Small p: the difference is unlikely to be luck of the draw.
+    """
+    right_a = checks.array(right_a, "right_a", ndim=1)
+    right_b = checks.array(right_b, "right_b", ndim=1)
+    for values, argument in ((right_a, "right_a"), (right_b, "right_b")):
+        if values.dtype != np.bool_:
+            raise TypeError(f"{argument} must be a boolean array (True where the model is right), "
+                            f"got dtype {values.dtype}.")
+    checks.same_length(right_a, "right_a", right_b, "right_b")
+    only_a = int(np.sum(right_a & ~right_b))
+    only_b = int(np.sum(~right_a & right_b))
+    n = only_a + only_b
+    tail = sum(math.comb(n, k) for k in range(min(only_a, only_b) + 1)) / 2**n
+    return min(1.0, 2 * tail)

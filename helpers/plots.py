@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from . import checks
 
@@ -26,7 +27,7 @@ OKABE_ITO = (
     "#000000",  # black
 )
 CORRECT_COLOUR, MISTAKE_COLOUR = OKABE_ITO[0], OKABE_ITO[3]
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per series: a cue that survives grey print
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per overlaid run: the cue besides its colour
 MAX_CLASSES = 10_000  # far beyond any dataset here; a larger count is a slip (and an endless loop)
 
 
@@ -358,7 +359,7 @@ def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None)
 
     ``runs``: one run – a Keras ``History``, its ``.history`` dict or a
     :class:`~helpers.training.TrainingRecord` – or a dict ``{name: run}`` to
-    overlay several on shared axes, one colour each. ``smoothing`` in [0, 1)
+    overlay several on shared axes, one colour and marker each. ``smoothing`` in [0, 1)
     draws an exponential moving average over the faint raw curve; the factor
     applies per epoch or iteration, so sparser curves are smoothed alike.
     """
@@ -371,7 +372,6 @@ def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None)
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for k, (name, (x_label, panels)) in enumerate(parsed.items()):
         colours = (OKABE_ITO[k % len(OKABE_ITO)],) * 2 if not single else (OKABE_ITO[0], OKABE_ITO[1])
-        marker = MARKERS[k % len(MARKERS)]  # a second cue besides colour for each run
         for ax, metric in zip(axes, ("loss", "accuracy")):
             for split, x, y in panels.get(metric, []):
                 colour = colours[0] if split == "train" else colours[1]
@@ -383,16 +383,29 @@ def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None)
                     step = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
                     y = smooth(y, smoothing**step)
                 ax.plot(x, y, style, color=colour, label=label, linewidth=2,
-                        marker=marker if len(x) <= 30 else None, markersize=5)
+                        marker=MARKERS[0 if single else k % len(MARKERS)], markersize=4,
+                        markevery=max(1, len(x) // 20))  # about 20 markers on a long curve
             ax.set_xlabel(x_label)
             ax.set_ylabel(metric)
             ax.set_title(metric.capitalize())
             ax.grid(alpha=0.3)
     for ax in axes:
-        if ax.lines:
-            ax.legend(fontsize=10)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs and iterations are whole numbers
     fig.suptitle(title or "Learning curves" + (f" (smoothing {smoothing})" if smoothing else ""))
-    fig.tight_layout()
+    if len(parsed) <= 3:
+        for ax in axes:
+            if ax.lines:
+                ax.legend(fontsize=10)
+        fig.tight_layout()
+        return fig
+    # Many runs: one legend under both panels, where it hides no curve.
+    fullest = max(axes, key=lambda ax: len(ax.get_legend_handles_labels()[1]))
+    handles, labels = fullest.get_legend_handles_labels()
+    columns = min(5, len(labels))
+    rows = -(-len(labels) // columns)
+    fig.set_size_inches(11, 3.8 + 0.3 * rows)
+    fig.legend(handles, labels, loc="lower center", ncol=columns, fontsize=10, frameon=False)
+    fig.tight_layout(rect=(0, 0.3 * rows / (3.8 + 0.3 * rows) + 0.02, 1, 1))
     return fig
 
 

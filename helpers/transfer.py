@@ -1,4 +1,4 @@
-"""Plumbing for augmentation and transfer learning (notebook 06).
+"""Plumbing for augmentation (notebook 07) and transfer learning (notebook 09).
 
 Splitting a dataset into a source and a target task by class, drawing a few
 labelled examples per class, showing augmented images on a fixed brightness
@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import checks
-from .plots import MISTAKE_COLOUR, OKABE_ITO
+from .plots import MARKERS, MISTAKE_COLOUR, OKABE_ITO
 
 IMAGENET_TIMEOUT_S = 8  # per network operation: an unreachable host fails within seconds
 
@@ -116,7 +116,7 @@ def plot_augmented(images: Sequence[np.ndarray], titles: Sequence[str], ncols: i
         ax.imshow(shown, cmap="gray", vmin=0.0, vmax=1.0)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(name, fontsize=9, color=OKABE_ITO[0] if k == 0 else "black",
+        ax.set_title(name, fontsize=10, color=OKABE_ITO[0] if k == 0 else "black",
                      fontweight="bold" if k == 0 else "normal")
         if k == 0:  # the original: framed (colour) and bold title (second cue)
             for side in ax.spines.values():
@@ -126,7 +126,7 @@ def plot_augmented(images: Sequence[np.ndarray], titles: Sequence[str], ncols: i
         ax.axis("off")
     if title:
         fig.suptitle(title)
-    fig.supxlabel("pixel values drawn on one scale: 0 = black, 1 = white", fontsize=8)
+    fig.supxlabel("pixel values drawn on one scale: 0 = black, 1 = white", fontsize=10)
     return fig
 
 
@@ -153,6 +153,48 @@ def plot_validation_bars(scores: dict[str, float], title: str, chance: float | N
     ax.set_xlim(0, 1.1)
     ax.set_xlabel("validation accuracy")
     ax.set_title(title)
+    return fig
+
+
+def plot_sweep(scores: dict[str, dict[float, float]], title: str, chance: float | None = None) -> Figure:
+    """Validation accuracy against learning rate (log scale), one line per option, its best rate ringed.
+
+    ``scores``: ``{option: {learning_rate: validation accuracy}}``, as many
+    rates per option as were swept. Options differ in colour, marker and line
+    style. ``chance``: draws the chance level as a dashed vermillion line.
+    Returns the Figure.
+    """
+    if not isinstance(scores, dict) or not scores:
+        raise TypeError(f"scores must be a non-empty dict {{option: {{learning_rate: accuracy}}}}, "
+                        f"got {checks.describe(scores)}.")
+    checks.text(title, "title")
+    styles = ("-", "--", ":", "-.")
+    fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
+    for k, (option, sweep) in enumerate(scores.items()):
+        if not isinstance(sweep, dict) or not sweep:
+            raise TypeError(f"scores[{option!r}] must be a non-empty dict {{learning_rate: accuracy}}, "
+                            f"got {checks.describe(sweep)}.")
+        rates = sorted(checks.number(r, f"learning rate {r!r} of scores[{option!r}]", 0, None, low_open=True)
+                       for r in sweep)
+        values = [checks.number(sweep[r], f"scores[{option!r}][{r!r}]", 0, 1) for r in rates]
+        colour = OKABE_ITO[k % 6]
+        ax.plot(rates, values, linestyle=styles[k % len(styles)], marker=MARKERS[k % len(MARKERS)],
+                color=colour, linewidth=2, markersize=7, label=str(option))
+        best = int(np.argmax(values))
+        ax.plot(rates[best], values[best], "o", markersize=16, markerfacecolor="none", markeredgecolor=colour,
+                markeredgewidth=2)
+    ax.plot([], [], "o", markersize=16, markerfacecolor="none", markeredgecolor="black", markeredgewidth=2,
+            label="best of its sweep")  # the legend's entry for every ring
+    if chance is not None:
+        chance = checks.number(chance, "chance", 0, 1)
+        ax.axhline(chance, color=MISTAKE_COLOUR, linestyle="--", linewidth=1, label=f"chance ({chance:.2f})")
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("validation accuracy")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=10, loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the axes: it hides no point
     return fig
 
 

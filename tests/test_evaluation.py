@@ -141,3 +141,31 @@ def test_class_probabilities_softmaxes_logits_only():
 def test_bad_input_is_rejected(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_mcnemar_counts_only_the_examples_where_the_models_disagree():
+    right_a = np.array([True] * 6 + [True] * 50 + [False] * 10)
+    right_b = np.array([False] * 6 + [True] * 50 + [False] * 10)
+    assert evaluation.mcnemar_p(right_a, right_b) == pytest.approx(2 / 2**6)  # 6 to 0: two tails of 1/64
+    assert evaluation.mcnemar_p(right_b, right_a) == evaluation.mcnemar_p(right_a, right_b)
+    agreeing = np.array([True, False, True])
+    assert evaluation.mcnemar_p(agreeing, agreeing) == 1.0
+    even = np.array([True, False] * 5)
+    assert evaluation.mcnemar_p(even, ~even) == 1.0  # 5 to 5: no evidence either way
+
+
+def test_mcnemar_matches_scipys_exact_binomial_test():
+    stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        right_a, right_b = rng.random(200) < 0.8, rng.random(200) < 0.7
+        only_a, only_b = int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b))
+        expected = stats.binomtest(only_a, only_a + only_b, 0.5).pvalue
+        assert evaluation.mcnemar_p(right_a, right_b) == pytest.approx(expected, rel=1e-9)
+
+
+def test_mcnemar_refuses_scores_that_are_not_right_or_wrong():
+    with pytest.raises(TypeError, match="right_a must be a boolean array"):
+        evaluation.mcnemar_p(np.array([0.9, 0.1]), np.array([True, False]))
+    with pytest.raises(ValueError, match="right_a and right_b must have the same length"):
+        evaluation.mcnemar_p(np.array([True, False]), np.array([True]))

@@ -204,6 +204,26 @@ def test_learning_curves_from_a_record_and_overlaid():
     assert fig.axes[0].get_legend().get_texts()[0].get_fontsize() >= 10
 
 
+def test_overlaid_runs_differ_in_marker_as_well_as_colour():
+    runs = {f"run {k}": {"loss": [1.0, 0.5], "val_loss": [1.2, 0.9]} for k in range(5)}
+    lines = lines_by_label(helpers.plot_learning_curves(runs).axes[0])
+    markers = [lines[f"run {k} validation"].get_marker() for k in range(5)]
+    assert len(set(markers)) == 5 and lines["run 2 train"].get_marker() == markers[2]
+    long = helpers.plot_learning_curves({"a": {"loss": list(np.linspace(1, 0, 200))}})
+    assert long.axes[0].lines[0].get_markevery() == 10  # a long curve keeps about 20 markers
+
+
+def test_many_runs_share_one_legend_under_the_panels():
+    runs = {f"run {k}": {"loss": [1.0, 0.5], "val_loss": [1.2, 0.9]} for k in range(5)}
+    fig = helpers.plot_learning_curves(runs)
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()][:2] == ["run 0 train", "run 0 validation"]
+    assert len(legend.get_texts()) == 10 and all(t.get_fontsize() >= 10 for t in legend.get_texts())
+    few = helpers.plot_learning_curves({"a": runs["run 0"], "b": runs["run 1"]})
+    assert not few.legends and few.axes[0].get_legend() is not None
+
+
 def test_smoothing_and_bad_runs():
     np.testing.assert_allclose(helpers.plots.smooth([1, 1, 1], 0.9), [1, 1, 1])
     np.testing.assert_allclose(helpers.plots.smooth([0, 10], 0.5), [0, 10 * 0.5 / 0.75])

@@ -123,6 +123,31 @@ class TestValidationBars:
             transfer.plot_validation_bars({}, title="t")
 
 
+class TestSweepPlot:
+    def test_one_line_per_option_on_a_log_axis_with_the_best_rate_ringed(self):
+        scores = {"(a)": {1e-2: 0.6, 1e-3: 0.4, 1e-1: 0.7}, "(c)": {1e-3: 0.8, 1e-2: 0.5}}
+        fig = transfer.plot_sweep(scores, title="sweep", chance=0.2)
+        ax = fig.axes[0]
+        lines = {line.get_label(): line for line in ax.lines}
+        np.testing.assert_allclose(lines["(a)"].get_xdata(), [1e-3, 1e-2, 1e-1])  # sorted by rate
+        np.testing.assert_allclose(lines["(a)"].get_ydata(), [0.4, 0.6, 0.7])
+        assert lines["(a)"].get_marker() != lines["(c)"].get_marker()
+        assert lines["(a)"].get_linestyle() != lines["(c)"].get_linestyle()
+        rings = [line for line in ax.lines if line.get_markerfacecolor() == "none" and len(line.get_xdata())]
+        assert [(float(r.get_xdata()[0]), float(r.get_ydata()[0])) for r in rings] == [(1e-1, 0.7), (1e-3, 0.8)]
+        assert ax.get_xscale() == "log" and ax.get_ylabel() == "validation accuracy"
+
+    def test_bad_scores_are_named(self):
+        with pytest.raises(TypeError, match="non-empty dict"):
+            transfer.plot_sweep({}, title="t")
+        with pytest.raises(TypeError, match=r"scores\['a'\]"):
+            transfer.plot_sweep({"a": [0.5]}, title="t")
+        with pytest.raises(ValueError, match=r"scores\['a'\]\[0.01\]"):
+            transfer.plot_sweep({"a": {0.01: 1.5}}, title="t")
+        with pytest.raises(ValueError, match="learning rate"):
+            transfer.plot_sweep({"a": {0.0: 0.5}}, title="t")
+
+
 @pytest.fixture
 def offline_base():
     inputs = keras.Input((28, 28, 1))

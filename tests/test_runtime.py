@@ -150,3 +150,16 @@ def test_test_environment_is_shared_and_keeps_what_is_set(monkeypatch, tmp_path)
     monkeypatch.setenv("CNN_PROFILE", "quick")
     assert runtime.use_test_environment(tmp_path)["CNN_PROFILE"] == "quick"  # a developer's choice stays
     assert runtime.use_test_environment(tmp_path, "full")["CNN_PROFILE"] == "full"  # a tool's choice wins
+
+
+def test_the_tests_use_this_checkout_and_the_test_runs_keras_home():
+    """Nothing imports helpers (and Keras) before conftest.py: the helpers tested are this checkout's,
+    not an editable install's, and Keras uses the test run's home, never the developer's ~/.keras."""
+    import os
+    from pathlib import Path
+
+    from keras.src.backend.config import keras_home
+
+    assert Path(helpers.__file__).resolve().parent.parent == Path(__file__).resolve().parent.parent
+    assert keras_home() == os.environ["KERAS_HOME"]
+    assert helpers.keras_cache_dir() == Path(os.environ["KERAS_HOME"]) / "datasets"

@@ -55,6 +55,6 @@ __all__ = [
     "stratified_subset", "train_on_batches", "validation_split", "widget_frontend_available",
 ]
 
-from . import transfer  # noqa: E402  (notebook 06: augmentation and transfer learning)
+from . import transfer  # noqa: E402  (notebooks 07 and 09: augmentation, transfer learning)
 
 __all__ += ["transfer"]

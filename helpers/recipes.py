@@ -1,6 +1,6 @@
 """The trained models that notebooks hand to each other, each described once.
 
-Notebook 04 trains LeNet-5 and notebook 03 the BatchNorm CNN; notebook 05
+Notebook 05 trains LeNet-5 and notebook 04 the BatchNorm CNN; notebook 06
 evaluates both. A :class:`Recipe` says everything that hand-off needs: the
 architecture, how raw images are prepared for it, the budget per profile, the
 validation split, and the name it is saved under. The notebooks write their
@@ -57,7 +57,13 @@ class Recipe:
 
 def pad_to_32(images: np.ndarray) -> np.ndarray:
     """(N, 28, 28) uint8 → (N, 32, 32, 1) float32 in [0, 1]: LeNet-5's input."""
-    images = checks.images(images, "images", scale="uint8", channels=())
+    images = checks.array(images, "images", ndim=(3, 4))
+    if images.ndim == 4:
+        squeeze = (" It has a channel axis of 1: pass images[..., 0] (or images.squeeze(-1))."
+                   if images.shape[-1] == 1 else "")
+        raise ValueError(f"images must be shaped (N, 28, 28), as the MNIST and Fashion-MNIST loaders "
+                         f"return them, got {images.shape}.{squeeze}")
+    images = checks.images(images, "images", scale="uint8")
     if images.shape[1:] != (28, 28):
         raise ValueError(f"images must be 28×28 (MNIST, Fashion-MNIST), got {images.shape}.")
     padded = np.pad(images, ((0, 0), (2, 2), (2, 2)))
@@ -195,7 +201,7 @@ def load_or_train(recipe_: Recipe, profile: Profile, dataset: str | None = None,
     """Load what the recipe's notebook saved under ``profile``, else train it now and say so.
 
     ``dataset``: ``None`` means the dataset the notebook was last run with
-    (e.g. Fashion-MNIST when notebook 04 ran with ``DATASET = "fashion_mnist"``),
+    (e.g. Fashion-MNIST when notebook 05 ran with ``DATASET = "fashion_mnist"``),
     or the recipe's default when nothing is saved. The data is loaded with the
     recipe's validation split; the test split is left for evaluation.
     """

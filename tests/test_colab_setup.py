@@ -49,7 +49,7 @@ def colab_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("content")  # Colab's /content: empty, nothing importable
     cell = folder.parent / "setup_cell.py"
     cell.write_text(source, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MPLBACKEND")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MPLBACKEND", "VIRTUAL_ENV")}  # as on Colab
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", RUN_AS_COLAB, str(cell)], cwd=folder, env=env,
                           capture_output=True, text=True, timeout=300)

@@ -17,13 +17,17 @@ from pathlib import Path
 
 import pytest
 
-# Importing helpers (next line) sets TF_CPP_MIN_LOG_LEVEL in this process; remember whether
+ROOT = Path(__file__).resolve().parent
+
+# Importing helpers (below) sets TF_CPP_MIN_LOG_LEVEL in this process; remember whether
 # it was ours, so kernels start as a learner's do and the setup cell has to quieten TensorFlow.
 TF_LOG_LEVEL_WAS_SET = "TF_CPP_MIN_LOG_LEVEL" in os.environ
+# Keras reads $KERAS_HOME once, when it is imported, and importing helpers imports it: set the
+# test run's Keras home first (use_test_environment keeps it), so that no test reads or writes
+# the developer's ~/.keras.
+os.environ.setdefault("KERAS_HOME", str(ROOT / ".cache" / "keras"))
 
 from helpers.runtime import use_test_environment  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent
 
 # What a notebook may write to stderr, one commented pattern each, removed from a cell's
 # stderr before the check (re.M: ^ and $ are line boundaries).

@@ -101,17 +101,26 @@ def save_artifact(stem: str, profile: Profile, model, history, metadata: dict | 
 
 
 def saved_stems(profile: Profile, prefix: str = "") -> list[str]:
-    """Names of the complete artifacts of ``profile`` starting with ``prefix``, newest first."""
+    """Names of the saved artifacts of ``profile`` starting with ``prefix``, newest first.
+
+    An artifact folder holding either part (``model.keras`` or ``history.json``)
+    counts as saved, so that :func:`load_artifact` reports a missing half as
+    damage instead of the artifact looking never saved. Saves in progress
+    (hidden staging folders) do not count.
+    """
     _check_profile(profile)
     if not isinstance(prefix, str):
         raise TypeError(f"prefix must be a string, got {checks.describe(prefix)}.")
     folder = profile.artifacts_dir
     if not folder.is_dir():
         return []
-    found = [p for p in folder.iterdir() if p.is_dir() and p.name.startswith(prefix)
-             and not p.name.startswith(".") and (p / HISTORY_FILE).exists()]
-    return [p.name for p in sorted(found, key=lambda p: (p / HISTORY_FILE).stat().st_mtime,
-                                   reverse=True)]
+    found = {}
+    for candidate in folder.iterdir():
+        if candidate.is_dir() and candidate.name.startswith(prefix) and not candidate.name.startswith("."):
+            parts = [candidate / name for name in (MODEL_FILE, HISTORY_FILE) if (candidate / name).exists()]
+            if parts:
+                found[candidate.name] = max(part.stat().st_mtime for part in parts)
+    return sorted(found, key=found.get, reverse=True)
 
 
 def load_artifact(stem: str, profile: Profile, expect_kind: str | None = None) -> Artifact:

@@ -20,8 +20,14 @@ Where the data comes from, in order:
 Cached files are checked before Keras sees them (:func:`check_cache`): Keras
 deletes a file whose hash it does not recognise and downloads it again, so a
 damaged file is refused here instead, named, and left for the user to delete
-(or replaced by the stand-in, announced, where the profile allows one). Every
-loader call runs under a socket timeout, so a silent network fails in seconds.
+(or replaced by the stand-in, announced, where the profile allows one).
+
+Every loader call runs under :func:`helpers.network.download_limits`: whatever
+the network does, a download gets no more than ``DOWNLOAD_TIMEOUT_S`` to its
+first byte (name lookup included), stops when slower than 20 kB/s over 20 s,
+and ends within ``DOWNLOAD_DEADLINE_S``, with a message saying how far it got
+and where to download the file by hand. When the Keras cache cannot be written
+(a read-only home, a shared lab image), Debian's Fashion-MNIST is read in place.
 """
 
 from __future__ import annotations
@@ -30,7 +36,6 @@ import gzip
 import hashlib
 import os
 import shutil
-import socket
 import tempfile
 import warnings
 import zlib
@@ -40,11 +45,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checks, standins
+from . import checks, network, standins
 from .runtime import PROFILE_NAMES, STANDIN_VARIABLE, Profile
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-DOWNLOAD_TIMEOUT_S = 8  # per network operation: an unreachable or silent host fails within 10 s
+DOWNLOAD_TIMEOUT_S = 8  # to the first byte, name lookup included: a dead or silent host fails within 10 s
+DOWNLOAD_DEADLINE_S = 600  # each file, however slowly it arrives: 10 minutes (CIFAR-10 needs ~290 kB/s)
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -63,6 +69,9 @@ class DatasetInfo:
     meaning the whole split; ``cache_files`` are relative to the Keras cache
     folder; ``make_standin(train_size, test_size)`` returns
     ``(x_train, y_train, x_test, y_test, class_names, description)``.
+    ``debian_folder``: where a Debian package installs the same files (gzipped
+    IDX, in ``cache_files`` order: train labels, train images, test labels,
+    test images), copied into the cache or read in place.
     """
 
     name: str
@@ -248,26 +257,41 @@ def load_dataset(
                       info.real_sizes[1])
     _check_validation_size(validation_size)
 
+    source_note, read_only = "", None
     if not is_cached(name) and info.debian_folder is not None and info.debian_folder.is_dir():
-        _copy_from_debian(info)
-        source_note = f" (copied from Debian's dataset-fashion-mnist, {info.debian_folder})"
-    else:
-        source_note = ""
+        try:
+            _copy_from_debian(info)
+            source_note = f" (copied from Debian's dataset-fashion-mnist, {info.debian_folder})"
+        except OSError as error:  # a read-only or full cache: Debian's files are read where they are
+            read_only = error
 
     # Checked before Keras sees them: Keras deletes a file whose hash it does not recognise.
     damage = _damaged_cache_file(info)
-    if is_cached(name) and damage is None:
+    if read_only is not None and not is_cached(name) and _debian_problem(info) is None:
+        (x_train, y_train), (x_test, y_test) = _read_idx_files(
+            [info.debian_folder / Path(relative).name for relative in info.cache_files])
+        source = (f"Debian's dataset-fashion-mnist read in place from {info.debian_folder} (the Keras "
+                  f"cache {keras_cache_dir()} cannot be written: {read_only.strerror or read_only})")
+        class_names, is_standin = info.class_names, False
+    elif is_cached(name) and damage is None:
         (x_train, y_train), (x_test, y_test) = _load_cached(info)
         source = f"keras.datasets.{name} from the cache {keras_cache_dir()}{source_note}"
         class_names, is_standin = info.class_names, False
     elif profile.allow_standin:
         x_train, y_train, x_test, y_test, class_names, source = info.make_standin(train_size, test_size)
         is_standin = True
-        why = (f"is not in {keras_cache_dir()}" if damage is None else
-               f"has a damaged cache file, {damage[0]} ({damage[1]}; left as it is)")
+        if damage is not None:
+            why = f"has a damaged cache file, {damage[0]} ({damage[1]}; left as it is)"
+        elif read_only is not None:
+            why = (f"cannot be copied into {keras_cache_dir()} ({read_only.strerror or read_only}) and "
+                   "Debian's files cannot be read in place ({} {})".format(*_debian_problem(info)))
+        else:
+            why = f"is not in {keras_cache_dir()}"
         _announce_standin(f"*** STAND-IN DATA *** {name} {why}; no download tried.\n*** {source}")
     elif damage is not None:
         raise DatasetUnavailableError(_damaged_message(info, *damage))
+    elif read_only is not None:
+        raise DatasetUnavailableError(_read_only_message(info, read_only))
     else:
         (x_train, y_train), (x_test, y_test) = _download(info)
         source = f"keras.datasets.{name}, downloaded to {keras_cache_dir()}"
@@ -424,15 +448,50 @@ def _copy_from_debian(info: DatasetInfo) -> None:
                     os.remove(partial)
 
 
-class _NetworkTimeout:
-    """Every socket opened inside gets ``DOWNLOAD_TIMEOUT_S`` (Keras's downloader sets none)."""
+def _download_limits():
+    """The limits every loader call runs under (read at call time, so tests can shorten them)."""
+    return network.download_limits(DOWNLOAD_TIMEOUT_S, DOWNLOAD_DEADLINE_S)
 
-    def __enter__(self):
-        self.previous = socket.getdefaulttimeout()
-        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
 
-    def __exit__(self, *exc_info):
-        socket.setdefaulttimeout(self.previous)
+def _debian_problem(info: DatasetInfo) -> tuple[Path, str] | None:
+    """The first of Debian's files for ``info`` that is missing or damaged, with what is wrong."""
+    for relative in info.cache_files:
+        path = info.debian_folder / Path(relative).name
+        if not path.is_file():
+            problem = "is missing"
+        elif path.stat().st_size == 0:
+            problem = "is empty"
+        else:
+            problem = _idx_problem(path)
+        if problem is not None:
+            return path, problem
+    return None
+
+
+def _read_idx_files(paths: list[Path]):
+    """((x_train, y_train), (x_test, y_test)) from gzipped IDX files, as keras.datasets reads them."""
+    arrays = []
+    for path in paths:
+        with gzip.open(path, "rb") as file:
+            content = file.read()
+        if int.from_bytes(content[:4], "big") == 2049:  # labels
+            arrays.append(np.frombuffer(content, np.uint8, offset=8))
+        else:  # images: count, rows, columns, then pixels
+            rows, columns = int.from_bytes(content[8:12], "big"), int.from_bytes(content[12:16], "big")
+            arrays.append(np.frombuffer(content, np.uint8, offset=16).reshape(-1, rows, columns))
+    y_train, x_train, y_test, x_test = arrays
+    return (x_train, y_train), (x_test, y_test)
+
+
+def _read_only_message(info: DatasetInfo, error: OSError) -> str:
+    problem = _debian_problem(info)
+    return (f"Could not load {info.name}: the Keras cache {keras_cache_dir()} cannot be written "
+            f"({error.strerror or error}), so Debian's files could not be copied there, and reading "
+            f"them in place failed too: {problem[0]} {problem[1]}.\n"
+            "To go on:\n"
+            "- reinstall them (apt-get install --reinstall dataset-fashion-mnist), or point Keras at a "
+            "writable folder: set KERAS_HOME=/some/writable/folder before starting Jupyter\n"
+            + _standin_advice())
 
 
 def _standin_advice() -> str:
@@ -535,7 +594,7 @@ def _damaged_message(info: DatasetInfo, path: Path, problem: str) -> str:
 
 def _load_cached(info: DatasetInfo):
     try:
-        with _NetworkTimeout():
+        with _download_limits():
             return _keras_loader(info.name)()
     except Exception as error:  # noqa: BLE001 - an unreadable cache gets one message
         raise DatasetUnavailableError(
@@ -550,20 +609,25 @@ def _load_cached(info: DatasetInfo):
 
 def _download(info: DatasetInfo):
     try:
-        with _NetworkTimeout():
+        with _download_limits():
             return _keras_loader(info.name)()
     except Exception as error:  # noqa: BLE001 - any failure gets the same advice
         expected = "\n  ".join(str(p) for p in expected_files(info.name))
         debian = (f"\n- on Debian/Ubuntu, `apt-get install dataset-{info.name.replace('_', '-')}` "
                   "gives the real files" if info.debian_folder is not None else "")
-        reason = (f"no answer within {DOWNLOAD_TIMEOUT_S} s" if isinstance(error, TimeoutError)
-                  else f"{type(error).__name__}: {error}")
+        if isinstance(error, network.DownloadTimeout):
+            reason = str(error)
+        elif isinstance(error, TimeoutError):
+            reason = f"no answer within {DOWNLOAD_TIMEOUT_S:g} s"
+        else:
+            reason = f"{type(error).__name__}: {error}"
         raise DatasetUnavailableError(
             f"Could not load {info.name}: it is not cached and the download ({info.download}) "
             f"failed ({reason}).\n"
             f"The real loader looks for:\n  {expected}\n"
             "To go on:\n"
             f"- connect to the internet once, or copy the files above from a machine that has them{debian}\n"
+            + network.by_hand(error)
             + _standin_advice()
         ) from error
 

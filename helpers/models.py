@@ -20,20 +20,16 @@ def plain_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: int 
     so compile it with ``from_logits=True``.
     """
     _check_shape(input_shape, num_classes)
-    return keras.Sequential(
-        [
-            keras.Input(shape=input_shape),
-            layers.Conv2D(32, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Conv2D(64, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Conv2D(64, 3, activation="relu"),
-            layers.Flatten(),
-            layers.Dense(64, activation="relu"),
-            layers.Dense(num_classes),
-        ],
-        name="plain_cnn",
-    )
+    return _sequential("plain_cnn", input_shape, [
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.Flatten(),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(num_classes),
+    ])
 
 
 def batchnorm_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: int = 10,
@@ -44,7 +40,7 @@ def batchnorm_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: 
     BatchNormalization layers' non-trainable moving means and variances.
     ``momentum`` is BatchNormalization's (Keras default 0.99); short runs need
     less so the moving statistics catch up. Outputs probabilities (softmax).
-    ``batchnorm=False`` gives the ablation of notebook 03: the same network with
+    ``batchnorm=False`` gives the ablation of notebook 04: the same network with
     every BatchNormalization layer removed and nothing else changed (550,570
     parameters, named ``no_batchnorm_cnn``).
     """
@@ -56,7 +52,7 @@ def batchnorm_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: 
     def normalise() -> list:
         return [layers.BatchNormalization(momentum=momentum)] if batchnorm else []
 
-    stack = [keras.Input(shape=input_shape)]
+    stack = []
     for filters in (32, 64, 128):
         stack += [
             layers.Conv2D(filters, 3, padding="same", activation="relu"),
@@ -72,7 +68,7 @@ def batchnorm_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), num_classes: 
         layers.Dropout(dropout),
         layers.Dense(num_classes, activation="softmax"),
     ]
-    return keras.Sequential(stack, name="batchnorm_cnn" if batchnorm else "no_batchnorm_cnn")
+    return _sequential("batchnorm_cnn" if batchnorm else "no_batchnorm_cnn", input_shape, stack)
 
 
 def lenet5(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 10) -> keras.Model:
@@ -83,20 +79,16 @@ def lenet5(input_shape: tuple[int, int, int] = (32, 32, 1), num_classes: int = 1
     F6 Dense 84 – output Dense(num_classes, softmax).
     """
     _check_shape(input_shape, num_classes)
-    return keras.Sequential(
-        [
-            keras.Input(shape=input_shape),
-            layers.Conv2D(6, 5, activation="relu", name="C1"),
-            layers.MaxPooling2D(2, strides=2, name="S2"),
-            layers.Conv2D(16, 5, activation="relu", name="C3"),
-            layers.MaxPooling2D(2, strides=2, name="S4"),
-            layers.Flatten(name="flatten"),
-            layers.Dense(120, activation="relu", name="C5"),
-            layers.Dense(84, activation="relu", name="F6"),
-            layers.Dense(num_classes, activation="softmax", name="output"),
-        ],
-        name="lenet5",
-    )
+    return _sequential("lenet5", input_shape, [
+        layers.Conv2D(6, 5, activation="relu", name="C1"),
+        layers.MaxPooling2D(2, strides=2, name="S2"),
+        layers.Conv2D(16, 5, activation="relu", name="C3"),
+        layers.MaxPooling2D(2, strides=2, name="S4"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(120, activation="relu", name="C5"),
+        layers.Dense(84, activation="relu", name="F6"),
+        layers.Dense(num_classes, activation="softmax", name="output"),
+    ])
 
 
 def describe_layers(model: keras.Model) -> list[tuple[str, str, tuple, int]]:
@@ -115,6 +107,44 @@ def describe_layers(model: keras.Model) -> list[tuple[str, str, tuple, int]]:
         rows.append((type(layer).__name__, repr(sorted(config.items())),
                      tuple(layer.output.shape), layer.count_params()))
     return rows
+
+
+def _sequential(name: str, input_shape: tuple[int, int, int], stack: list) -> keras.Model:
+    """``keras.Sequential`` of ``stack`` on ``input_shape``, refused first when the images are too small."""
+    height, width = smallest_image(stack)
+    if input_shape[0] < height or input_shape[1] < width:
+        raise ValueError(
+            f"input_shape {input_shape} is too small for {name}: its convolution and pooling layers "
+            f"need images of at least {height}×{width} pixels (each window of k pixels with stride s "
+            f"needs (out − 1)·s + k input pixels for one output pixel, layer by layer), got "
+            f"{input_shape[0]}×{input_shape[1]}. Pad or resize the images to at least {height}×{width} "
+            f"first (np.pad, or keras.layers.Resizing({height}, {width}) in front of the model).")
+    return keras.Sequential([keras.Input(shape=input_shape), *stack], name=name)
+
+
+def smallest_image(stack: list) -> tuple[int, int]:
+    """The smallest (height, width) for which every layer of ``stack`` keeps at least one pixel.
+
+    Read from the layers' own configuration, walking back from a 1×1 output: a
+    window of k pixels (dilated by d: (k − 1)·d + 1) with stride s needs
+    (out − 1)·s + k input pixels with ``padding="valid"`` and (out − 1)·s + 1
+    with ``"same"``. Layers without a window (Dense, Dropout, BatchNorm, ...) are
+    skipped: the ones after ``Flatten`` do not see pixels.
+    """
+    if not isinstance(stack, (list, tuple)) or not all(isinstance(layer, keras.layers.Layer) for layer in stack):
+        raise TypeError(f"stack must be a list of Keras layers, got {checks.describe(stack)}.")
+    need = [1, 1]
+    for layer in reversed(stack):
+        config = layer.get_config()
+        window = config.get("kernel_size", config.get("pool_size"))
+        if window is None:
+            continue
+        strides = config.get("strides") or window
+        dilation = config.get("dilation_rate", (1, 1))
+        for axis in range(2):
+            span = (window[axis] - 1) * dilation[axis] + 1
+            need[axis] = (need[axis] - 1) * strides[axis] + (span if config.get("padding") == "valid" else 1)
+    return need[0], need[1]
 
 
 def _check_shape(input_shape, num_classes) -> None:

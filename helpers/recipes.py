@@ -57,7 +57,13 @@ class Recipe:
 
 def pad_to_32(images: np.ndarray) -> np.ndarray:
     """(N, 28, 28) uint8 → (N, 32, 32, 1) float32 in [0, 1]: LeNet-5's input."""
-    images = checks.images(images, "images", scale="uint8", channels=())
+    images = checks.array(images, "images", ndim=(3, 4))
+    if images.ndim == 4:
+        squeeze = (" It has a channel axis of 1: pass images[..., 0] (or images.squeeze(-1))."
+                   if images.shape[-1] == 1 else "")
+        raise ValueError(f"images must be shaped (N, 28, 28), as the MNIST and Fashion-MNIST loaders "
+                         f"return them, got {images.shape}.{squeeze}")
+    images = checks.images(images, "images", scale="uint8")
     if images.shape[1:] != (28, 28):
         raise ValueError(f"images must be 28×28 (MNIST, Fashion-MNIST), got {images.shape}.")
     padded = np.pad(images, ((0, 0), (2, 2), (2, 2)))

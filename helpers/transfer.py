@@ -8,7 +8,6 @@ announced, when its weights cannot be had within seconds.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Sequence
 
@@ -16,10 +15,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import checks
+from . import checks, network
 from .plots import MARKERS, MISTAKE_COLOUR, OKABE_ITO
 
-IMAGENET_TIMEOUT_S = 8  # per network operation: an unreachable host fails within seconds
+IMAGENET_TIMEOUT_S = 8  # to the first byte, name lookup included: an unreachable host fails within seconds
+IMAGENET_DEADLINE_S = 120  # the whole weights file (about 9 MB): then the offline base, announced
 
 
 def split_classes(x: np.ndarray, y: np.ndarray, classes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -95,10 +95,14 @@ def plot_augmented(images: Sequence[np.ndarray], titles: Sequence[str], ncols: i
     Unlike :func:`helpers.plot_panels`, panels are not rescaled to their own
     range, so a change of contrast or brightness stays visible.
     """
-    if isinstance(images, np.ndarray) and images.ndim < 3:
-        raise TypeError("images must be a list of images or an (N, H, W[, C]) array.")
+    if (isinstance(images, np.ndarray) and images.ndim < 3) or isinstance(images, (str, bytes)) \
+            or not isinstance(images, (np.ndarray, Sequence)):
+        raise TypeError(f"images must be a list of images or an (N, H, W[, C]) array, got "
+                        f"{checks.describe(images)}.")
     if isinstance(titles, str) or not isinstance(titles, Sequence):
         raise TypeError(f"titles must be a list of strings, got {checks.describe(titles)}.")
+    if len(images) == 0:
+        raise ValueError("images is empty: pass at least one image (the original first, then its variants).")
     grey = [np.asarray(i, dtype="float32") for i in images]
     grey = [i[..., 0] if i.ndim == 3 and i.shape[-1] == 1 else i for i in grey]
     if len({i.shape for i in grey}) != 1:
@@ -207,10 +211,13 @@ def imagenet_base_or(fallback, enabled: bool, input_shape: tuple[int, ...] = (28
     ``image_size``² RGB scaled as MobileNetV2 expects, and ends in
     ``keras.applications.MobileNetV2(weights="imagenet", include_top=False)``
     with global average pooling, frozen. The weights (about 9 MB) are read
-    from the Keras cache or downloaded with a socket timeout of ``timeout_s``
-    seconds per network operation; when that fails for any reason, it prints
-    what failed and returns ``fallback`` instead – never silently, never an
-    exception. With ``enabled=False`` it returns ``fallback`` and says so.
+    from the Keras cache or downloaded under :func:`helpers.network.download_limits`:
+    at most ``timeout_s`` seconds to the first byte (name lookup included), a
+    transfer slower than 20 kB/s over 20 s stops, and the whole file gets
+    ``IMAGENET_DEADLINE_S`` (2 minutes). When that fails for any reason, it
+    prints what failed (and where to download the file by hand) and returns
+    ``fallback`` instead – never silently, never an exception. With
+    ``enabled=False`` it returns ``fallback`` and says so.
     """
     import keras
 
@@ -227,21 +234,21 @@ def imagenet_base_or(fallback, enabled: bool, input_shape: tuple[int, ...] = (28
         print(f"ImageNet base not requested (USE_IMAGENET = False): using {offline}.")
         return fallback, offline
 
-    start, previous = time.perf_counter(), socket.getdefaulttimeout()
-    socket.setdefaulttimeout(timeout_s)
+    start = time.perf_counter()
     try:
-        imagenet = keras.applications.MobileNetV2(
-            weights="imagenet", include_top=False, pooling="avg",
-            input_shape=(image_size, image_size, 3))
+        with network.download_limits(timeout_s, IMAGENET_DEADLINE_S):
+            imagenet = keras.applications.MobileNetV2(
+                weights="imagenet", include_top=False, pooling="avg",
+                input_shape=(image_size, image_size, 3))
     except Exception as error:  # no network, a proxy, a timeout, a corrupt cache: all mean "fall back"
         seconds = time.perf_counter() - start
         reason = str(error).splitlines()[0][:160] if str(error) else type(error).__name__
         print(f"*** ImageNet weights could not be loaded after {seconds:.1f} s "
               f"({type(error).__name__}: {reason}).")
+        if network.by_hand(error):
+            print("*** To use them offline" + network.by_hand(error)[len("- or"):].rstrip())
         print(f"*** Continuing with {offline}.")
         return fallback, offline
-    finally:
-        socket.setdefaulttimeout(previous)
     imagenet.trainable = False
     inputs = keras.Input(input_shape)
     x = keras.layers.Resizing(image_size, image_size)(inputs)

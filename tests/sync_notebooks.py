@@ -29,6 +29,7 @@ import argparse
 import json
 import re
 import sys
+import tomllib
 import uuid
 from pathlib import Path
 
@@ -56,7 +57,7 @@ if "google.colab" in sys.modules:
 for root in (Path.cwd().parent, Path.cwd() / "cnn-notebooks"):
     if (root / "helpers" / "__init__.py").exists() and str(root) not in sys.path:
         sys.path.insert(0, str(root))
-assert sys.version_info >= (3, 10), "these notebooks need Python 3.10 or newer"
+assert sys.version_info >= (3, 11), "these notebooks need Python 3.11 or newer (Keras 3.15 does)"
 
 %matplotlib inline
 import helpers'''
@@ -64,11 +65,11 @@ import helpers'''
 
 def repository_url(pyproject: Path = ROOT / "pyproject.toml") -> str:
     """The repository URL from ``[project.urls] Repository``: the one place it is written."""
-    # A pattern, not tomllib: that needs Python 3.11, and the series supports 3.10.
-    found = re.search(r'^\[project\.urls\][^\[]*?^Repository\s*=\s*"([^"]*)"',
-                      pyproject.read_text(encoding="utf-8"), re.M | re.S)
-    url = found.group(1) if found else None
-    if url is None or not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", url):
+    try:
+        url = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["urls"]["Repository"]
+    except (KeyError, TypeError, tomllib.TOMLDecodeError):
+        url = None
+    if not isinstance(url, str) or not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", url):
         raise ValueError(f"[project.urls] Repository in {pyproject.name} must be "
                          f"https://github.com/OWNER/NAME (Colab opens notebooks from GitHub), got {url!r}.")
     return url

@@ -25,12 +25,14 @@ from helpers import (
     data,
     evaluation,
     models,
+    network,
     ops,
     plots,
     recipes,
     runtime,
     standins,
     training,
+    transfer,
     widgets,
 )
 from helpers.training import TrainingRecord
@@ -482,6 +484,14 @@ CASES = [
     ("batchnorm dropout", lambda: models.batchnorm_cnn(dropout=1.0), ValueError, "dropout must lie in"),
     ("batchnorm momentum", lambda: models.batchnorm_cnn(momentum="0.9"), TypeError, "momentum must be a number"),
     ("describe_layers", lambda: models.describe_layers(None), TypeError, "model must be a keras.Model"),
+    ("plain_cnn 8x8 digits", lambda: models.plain_cnn((8, 8, 3)), ValueError,
+     r"input_shape \(8, 8, 3\) is too small for plain_cnn.* at least 18×18"),
+    ("lenet5 12x12", lambda: models.lenet5((12, 12, 1)), ValueError,
+     r"input_shape \(12, 12, 1\) is too small for lenet5.* at least 16×16"),
+    ("batchnorm_cnn 7x7", lambda: models.batchnorm_cnn((7, 32, 3)), ValueError,
+     r"too small for batchnorm_cnn.* at least 8×8"),
+    ("smallest_image not layers", lambda: models.smallest_image([3]), TypeError,
+     "stack must be a list of Keras layers"),
 
     # --- recipes and artifacts ---------------------------------------------------------------
     ("recipe unknown", lambda: recipes.recipe("vgg"), ValueError, "name must be one of"),
@@ -490,6 +500,8 @@ CASES = [
     ("pad_to_32 floats", lambda: recipes.pad_to_32(UNIT), ValueError, "images must be uint8 images"),
     ("pad_to_32 size", lambda: recipes.pad_to_32(np.zeros((2, 32, 32), np.uint8)), ValueError,
      "images must be 28×28"),
+    ("pad_to_32 channel axis", lambda: recipes.pad_to_32(U8[:4, ..., None]), ValueError,
+     r"images must be shaped \(N, 28, 28\).*got \(4, 28, 28, 1\).*images\[\.\.\., 0\]"),
     ("scale_to_unit floats", lambda: recipes.scale_to_unit(UNIT), ValueError, "images must be uint8 images"),
     ("save_trained recipe", lambda: helpers.save_trained("lenet5", PROFILE, None, None, None), TypeError,
      "recipe must be a helpers.recipes.Recipe"),
@@ -519,6 +531,20 @@ CASES = [
      "profile must be a helpers.Profile"),
     ("saved_stems prefix", lambda: artifacts.saved_stems(PROFILE, prefix=None), TypeError,
      "prefix must be a string"),
+
+    # --- transfer and network ----------------------------------------------------------------
+    ("plot_augmented empty", lambda: transfer.plot_augmented([], []), ValueError, "images is empty"),
+    ("plot_augmented none", lambda: transfer.plot_augmented(None, []), TypeError,
+     "images must be a list of images"),
+    ("download_limits deadline", lambda: network.download_limits(deadline_s=0).__enter__(), ValueError,
+     "deadline_s must lie in"),
+    ("download_limits first byte str", lambda: network.download_limits(first_byte_s="8").__enter__(),
+     TypeError, "first_byte_s must be a number"),
+    ("download_limits rate", lambda: network.download_limits(min_rate=-1).__enter__(), ValueError,
+     "min_rate must lie in"),
+    ("bounded_urlretrieve limits", lambda: network.bounded_urlretrieve("http://127.0.0.1:9/", limits=None),
+     TypeError, "limits must be a helpers.network.Limits"),
+    ("by_hand", lambda: network.by_hand("text"), TypeError, "error must be an exception"),
 ]
 
 
@@ -538,10 +564,25 @@ def test_the_table_is_large_and_reaches_every_public_helper():
     source = Path(__file__).read_text()
     missing = []
     for module in (checks, data, standins, runtime, plots, evaluation, ops, training, widgets, models,
-                   recipes, artifacts):
+                   recipes, artifacts, network):
         for name, function in inspect.getmembers(module, inspect.isfunction):
             takes_arguments = bool(inspect.signature(function).parameters)
             if function.__module__ == module.__name__ and not name.startswith("_") and takes_arguments \
                     and f"{name}(" not in source and function is not checks.describe:  # takes anything
                 missing.append(f"{module.__name__}.{name}")
     assert not missing, f"public helpers with no bad-input row: {missing}"
+
+
+@pytest.mark.parametrize("build", [models.plain_cnn, models.lenet5, models.batchnorm_cnn],
+                         ids=lambda build: build.__name__)
+def test_the_smallest_image_an_architecture_takes_is_read_from_its_layers(build):
+    """The limit in the message is the real one: that size builds, one pixel less is refused."""
+    model = build((64, 64, 3))
+    height, width = models.smallest_image(model.layers)
+    smallest = build((height, width, 3))
+    spatial = [layer.output.shape[1:3] for layer in smallest.layers if len(layer.output.shape) == 4]
+    assert min(min(shape) for shape in spatial) == 1  # the last window has exactly one pixel left
+    for shape in ((height - 1, width, 3), (height, width - 1, 3)):
+        with pytest.raises(ValueError, match=f"input_shape .* at least {height}×{width}") as caught:
+            build(shape)
+        assert f"{Path('helpers')}/" in traceback.extract_tb(caught.value.__traceback__)[-1].filename

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sync_notebooks
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -47,7 +49,7 @@ def colab_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("content")  # Colab's /content: empty, nothing importable
     cell = folder.parent / "setup_cell.py"
     cell.write_text(source, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MPLBACKEND")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MPLBACKEND", "VIRTUAL_ENV")}  # as on Colab
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", RUN_AS_COLAB, str(cell)], cwd=folder, env=env,
                           capture_output=True, text=True, timeout=300)
@@ -59,9 +61,17 @@ def test_the_colab_branch_clones_checks_versions_and_imports_helpers(colab_run):
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == f"Cloned {ROOT.as_uri()} into {folder / 'cnn-notebooks'}"
-    # Everything is installed here, so nothing is (and no network is needed).
+    # Everything is installed here, so nothing is (and no network is needed). On the main stack
+    # TensorFlow is already what requirements.txt asks for; on Colab's own stack (CI's second step,
+    # tests/stacks/colab.txt) the setup cell keeps Colab's older build and says so. Keras is raised
+    # on Colab, so it is satisfied on both.
     assert "Installed: nothing (all present)" in lines
-    assert any(line.startswith("Already there: tensorflow ") and "keras " in line for line in lines)
+    already = next(line for line in lines if line.startswith("Already there: "))
+    kept = next((line for line in lines if line.startswith("Kept Colab's own: ")), "")
+    assert "keras " in already and "keras " not in kept
+    assert ("tensorflow " in already) != ("tensorflow " in kept), (already, kept)
+    if "tensorflow " in kept:
+        assert "tested with >=" in kept and "CI tests" in kept
     assert lines[-1] == f"helpers from {folder / 'cnn-notebooks' / 'helpers' / '__init__.py'}"
     assert done.stderr == ""  # importing helpers also kept TensorFlow's start-up notices off stderr
     assert seconds < 60, f"the setup cell took {seconds:.0f} s"
@@ -73,13 +83,61 @@ def test_requirements_are_checked_from_the_one_list():
     assert not set(names) & colab_requirements.DEVELOPMENT_ONLY
 
 
+def imported_distributions() -> set[str]:
+    """The distributions whose modules helpers/ and the notebooks' code cells import."""
+    import ast
+    from importlib.metadata import packages_distributions
+
+    modules = set()
+    sources = [path.read_text(encoding="utf-8") for path in (ROOT / "helpers").glob("*.py")]
+    for notebook in (ROOT / "notebooks").glob("*.ipynb"):
+        sources += ["\n".join(line for line in "".join(cell["source"]).splitlines()
+                              if not line.lstrip().startswith(("%", "!")))  # IPython magics
+                    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+                    if cell["cell_type"] == "code"]
+    for source in sources:
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                modules.add(node.module.split(".")[0])
+    owners = packages_distributions()
+    return {owner.lower() for module in modules - set(sys.stdlib_module_names) - {"helpers"}
+            for owner in owners.get(module, [module])}
+
+
+def test_a_learners_runtime_gets_what_the_notebooks_import_and_no_tool():
+    """Colab installs the runtime part of requirements.txt: each must be imported by a notebook or by
+    helpers (a test or lint tool there, like pytest-xdist was, fails this), and everything imported
+    must come from it, from what it depends on, or from the kernel itself (IPython)."""
+    from importlib.metadata import requires
+
+    runtime = {r.name.lower() for r in colab_requirements.runtime_requirements()}
+    imported = imported_distributions()
+    assert runtime <= imported, f"not imported by any notebook or helper, so not for learners: {runtime - imported}"
+    brought = {Requirement(line).name.lower() for name in runtime for line in requires(name) or ()
+               if "extra ==" not in line}
+    assert imported - runtime - brought <= {"ipython"}, imported - runtime - brought
+
+
 def test_only_missing_or_too_old_packages_are_installed(monkeypatch):
     from packaging.requirements import Requirement
 
-    versions = {"keras": "3.10.0", "tqdm": "4.70.1", "numpy": "2.0.2"}
+    versions = {"keras": "3.10.0", "tqdm": "4.70.1", "numpy": "2.0.2", "tensorflow": "2.19.0"}
     monkeypatch.setattr(colab_requirements, "installed_version", versions.get)
-    wanted = [Requirement(r) for r in ("keras>=3.15,<4", "tqdm>=4.70", "numpy>=2.4", "newthing>=1")]
-    install, kept, satisfied = colab_requirements.plan(wanted)
+    wanted = [Requirement(r) for r in ("keras>=3.15,<4", "tqdm>=4.70", "numpy>=2.4", "tensorflow>=2.21",
+                                       "newthing>=1")]
+    install, kept, satisfied = colab_requirements.plan(wanted, {"numpy": "2.0.2", "tensorflow": "2.20.0"})
     assert install == ["keras<4,>=3.15", "newthing>=1"]
-    assert kept == ["numpy 2.0.2 (tested with >=2.4)"]  # Colab's own build stays
+    assert kept == ["numpy 2.0.2 (tested with >=2.4; CI tests this version too, as Colab's)",  # kept
+                    "tensorflow 2.19.0 (tested with >=2.21; CI tests Colab's 2.20.0)"]
     assert satisfied == ["tqdm 4.70.1"]
+
+
+def test_the_colab_stack_ci_tests_pins_every_runtime_package_and_a_python():
+    stack = colab_requirements.colab_stack()
+    runtime = {r.name.lower() for r in colab_requirements.runtime_requirements()}
+    assert set(stack) == runtime, set(stack) ^ runtime
+    text = colab_requirements.COLAB_STACK.read_text(encoding="utf-8")
+    assert re.search(r"^# python: 3\.\d+$", text, re.M)  # .ci/run reads it
+    assert re.search(r"^# Read on \d{4}-\d\d-\d\d from ", text, re.M)  # and when it was read

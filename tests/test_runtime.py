@@ -170,3 +170,16 @@ def test_tensorflow_retracing_warning_is_dropped_and_other_warnings_are_kept(cap
         logger.warning("another warning")
     messages = [record.getMessage() for record in caplog.records]
     assert "another warning" in messages and not any("retracing" in m for m in messages)
+
+
+def test_the_tests_use_this_checkout_and_the_test_runs_keras_home():
+    """Nothing imports helpers (and Keras) before conftest.py: the helpers tested are this checkout's,
+    not an editable install's, and Keras uses the test run's home, never the developer's ~/.keras."""
+    import os
+    from pathlib import Path
+
+    from keras.src.backend.config import keras_home
+
+    assert Path(helpers.__file__).resolve().parent.parent == Path(__file__).resolve().parent.parent
+    assert keras_home() == os.environ["KERAS_HOME"]
+    assert helpers.keras_cache_dir() == Path(os.environ["KERAS_HOME"]) / "datasets"

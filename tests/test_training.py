@@ -112,6 +112,24 @@ def test_lenet5_counts():
     assert model.output_shape == (None, 10)
 
 
+KERAS_VERSION = tuple(int(part) for part in keras.__version__.split(".")[:2])
+
+
+def test_keras_train_on_batch_resets_its_metrics_from_3_15_on():
+    """The Keras behaviour the loop does not rely on, stated per version: from 3.15
+    (keras-team/keras#22617) each ``train_on_batch`` reports that batch's accuracy; earlier 3.x
+    releases report a running mean. Both stacks CI tests run Keras 3.15 (the setup cell raises
+    Colab's 3.13); before 3.15 the loop resets the metrics itself, and the next test covers both."""
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.layers[0].set_weights([np.array([[-5.0, 5.0]], "float32"), np.zeros(2, "float32")])  # says 1
+    x = np.ones((4, 1), "float32")
+    assert model.train_on_batch(x, np.ones(4, "int32"), return_dict=True)["accuracy"] == 1.0
+    second = model.train_on_batch(x, np.zeros(4, "int32"), return_dict=True)["accuracy"]
+    assert second == (0.0 if KERAS_VERSION >= (3, 15) else 0.5)
+
+
 @pytest.mark.parametrize("keras_resets", [True, False], ids=["as this Keras does", "as Keras < 3.15"])
 def test_recorded_figures_are_each_batchs_own(keras_resets, monkeypatch):
     """With a learning rate of 0 the weights never move, so each recorded loss and accuracy

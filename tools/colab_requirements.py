@@ -9,7 +9,10 @@ satisfied: left alone, so a second run (or a runtime that already has them)
 does nothing and needs no network. Colab's own builds of TensorFlow, NumPy and
 ipywidgets are kept even when older than the tested versions (replacing them
 takes minutes, needs a runtime restart, and Colab's widget front end is built
-for its own ipywidgets); a note says so. Uses only the standard library and
+for its own ipywidgets); a note says so, and whether CI tests that very version
+(``tests/stacks/colab.txt``, Colab's stack as last read). Tools for developing
+the series (pytest and its plugins, nbval, ruff, selenium, JupyterLab) are
+never installed on a learner's runtime. Uses only the standard library and
 ``packaging`` (present wherever pip is), and imports none of the packages it
 checks, so it can upgrade them before a notebook imports them.
 """
@@ -25,8 +28,11 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
-# Tools for developing the series, not for running a notebook (Colab is the front end).
-DEVELOPMENT_ONLY = {"jupyterlab", "nbval", "pytest", "ruff", "selenium"}
+COLAB_STACK = Path(__file__).resolve().parent.parent / "tests" / "stacks" / "colab.txt"
+# Tools for developing the series, not for running a notebook (Colab is the front end). A test
+# (tests/test_colab_setup.py) checks that everything else in requirements.txt is imported by a
+# notebook or by helpers, so a new tool that is not listed here fails it.
+DEVELOPMENT_ONLY = {"jupyterlab", "nbval", "pytest", "pytest-xdist", "ruff", "selenium"}
 # Colab's own builds: kept, with a note when older than the tested version.
 COLAB_KEEPS = {"tensorflow", "numpy", "ipywidgets"}
 
@@ -44,6 +50,19 @@ def runtime_requirements(path: Path = REQUIREMENTS) -> list[Requirement]:
     return found
 
 
+def colab_stack(path: Path = COLAB_STACK) -> dict[str, str]:
+    """The versions pinned in ``path`` (Colab's own stack, which CI tests), by lower-case name."""
+    if not path.exists():
+        return {}
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[name.strip().lower()] = version.strip()
+    return pins
+
+
 def installed_version(name: str) -> str | None:
     """The installed version of distribution ``name``, or None when it is not installed."""
     try:
@@ -52,15 +71,24 @@ def installed_version(name: str) -> str | None:
         return None
 
 
-def plan(requirements: list[Requirement]) -> tuple[list[str], list[str], list[str]]:
-    """Split ``requirements`` into (to install, kept older Colab builds, already satisfied), as text."""
+def plan(requirements: list[Requirement], stack: dict[str, str] | None = None
+         ) -> tuple[list[str], list[str], list[str]]:
+    """Split ``requirements`` into (to install, kept older Colab builds, already satisfied), as text.
+
+    ``stack``: the versions CI tests as Colab's own (default: :func:`colab_stack`); a kept
+    build says whether it is one of them.
+    """
+    stack = colab_stack() if stack is None else stack
     install, kept, satisfied = [], [], []
     for requirement in requirements:
         version = installed_version(requirement.name)
         if version is not None and requirement.specifier.contains(version, prereleases=True):
             satisfied.append(f"{requirement.name} {version}")
         elif version is not None and requirement.name.lower() in COLAB_KEEPS:
-            kept.append(f"{requirement.name} {version} (tested with {requirement.specifier})")
+            tested = ("CI tests this version too, as Colab's" if stack.get(requirement.name.lower()) == version
+                      else f"CI tests Colab's {stack[requirement.name.lower()]}" if requirement.name.lower() in stack
+                      else "not a version CI tests")
+            kept.append(f"{requirement.name} {version} (tested with {requirement.specifier}; {tested})")
         else:
             install.append(str(requirement))
     return install, kept, satisfied

@@ -70,9 +70,10 @@ CONCEPTS: dict[str, str | None] = {
     "tf.data input pipeline": r"image_batches\(|tf\.data\.",
     "dropout": r"\bDropout\(",
     "learning curves and over-fitting": r"plot_learning_curves\(",
+    "trainable weights": r"\.trainable_weights",
     # 04 the BatchNorm CNN
     "BatchNormalization": r"BatchNormalization",
-    "trainable and non-trainable weights": r"trainable_weights",
+    "non-trainable weights": r"non_trainable_weights",
     "ablation": None,
     "paired comparison (McNemar)": None,
     "test set used once": None,

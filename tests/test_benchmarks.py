@@ -12,7 +12,7 @@ from helpers import models
 LENET5_BY_HAND = {
     "C1": 28 * 28 * 6 * (5 * 5 * 1),    # 117,600
     "C3": 10 * 10 * 16 * (5 * 5 * 6),   # 240,000
-    "F5": 400 * 120,                    # 16×5×5 flattened
+    "C5": 400 * 120,                    # 16×5×5 flattened
     "F6": 120 * 84,
     "output": 84 * 10,
 }

@@ -147,7 +147,7 @@ BATCHNORM_CNN = Recipe(
     history_kind="keras_history",
     budgets={
         name: {"epochs": epochs, "batch_size": 32, "learning_rate": 1e-3, "momentum": momentum}
-        for name, epochs, momentum in (("full", 12, 0.99), ("quick", 3, 0.95), ("smoke", 3, 0.9))
+        for name, epochs, momentum in (("full", 12, 0.99), ("quick", 3, 0.95), ("smoke", 2, 0.9))
     },
     validation_size=0.1,
     build=_build_batchnorm_cnn,

@@ -58,30 +58,30 @@ def test_profile_none_without_the_variable_runs_quick_on_a_cpu_and_says_why(no_p
     assert "resolved: quick 20" in text  # and the quick budget follows
 
 
-def test_smoke_in_the_cell_runs_smoke_and_notebook_06_evaluates_what_05_trained(no_profile_variable):
-    """Notebook 05 with PROFILE = "smoke" and DATASET = "fashion_mnist" written in its
-    parameters cell, then notebook 06: the smoke sizes run, and 06 evaluates that model."""
+def test_smoke_in_the_cell_runs_smoke_and_notebook_06_evaluates_what_05_saved(no_profile_variable):
+    """Notebook 05 with PROFILE = "smoke" and DATASET = "fashion_mnist" written in its parameters
+    cell loads the smoke sizes; a LeNet-5 saved under that dataset is what notebook 06 then
+    evaluates. (nbval runs 05 and 06 whole, in order, under $CNN_PROFILE=smoke; this test checks
+    the parameters cell and the dataset hand-off without training.)"""
     notebook_05 = with_parameters(NOTEBOOKS / "05_lenet5_mnist_train_on_batch.ipynb",
                                   PROFILE="smoke", DATASET="fashion_mnist")
-    saved = next(i for i, c in enumerate(notebook_05.cells)
-                 if c.source.startswith("# Check yourself: what was saved loads back"))
-    # Up to the saved model, without section 7 (loop vs fit, which trains three more models and
-    # feeds nothing later): the path that trains, chooses, saves and hands off. nbval runs the rest.
-    section_7 = next(i for i, c in enumerate(notebook_05.cells) if c.source.startswith("## 7 ·"))
-    section_8 = next(i for i, c in enumerate(notebook_05.cells) if c.source.startswith("## 8 ·"))
-    notebook_05.cells = notebook_05.cells[:section_7] + notebook_05.cells[section_8:saved + 1]
-    text_05 = execute(notebook_05)
+    loaded = next(i for i, c in enumerate(notebook_05.cells) if "helpers.load_dataset(DATASET" in c.source)
+    notebook_05.cells.insert(loaded + 1, nbformat.v4.new_code_cell("print(data.summary())"))
+    text_05 = execute(notebook_05, cells=loaded + 2)
     assert "profile smoke (PROFILE = 'smoke' in the parameters cell)" in text_05
     assert re.search(r"x_train\s+\(900, 28, 28\)", text_05) and re.search(r"x_val\s+\(100, 28, 28\)", text_05)
     assert re.search(r"x_test\s+\(300, 28, 28\)", text_05)  # the smoke sizes of the registry
-    assert (no_profile_variable / "smoke" / "lenet5_fashion_mnist" / "model.keras").exists()
 
-    # Notebook 06 also needs notebook 04's model; an untrained one saved under its recipe spares
-    # this test a training run (what 06 does with it is nbval's business, not this test's).
+    # What 05 saves at its end, and what 04 saves: untrained models spare this test the training
+    # (the nbval run trains and saves them for real).
     smoke = helpers.resolve_profile("smoke")
+    fashion = helpers.load_dataset("fashion_mnist", smoke, validation_size=0.1)
+    record = helpers.TrainingRecord(iterations=[1], train_loss=[2.3], train_accuracy=[0.1], batch_size=100)
+    helpers.save_trained(recipes.LENET5, smoke, fashion, helpers.models.lenet5(), record)
     cifar = helpers.load_dataset("cifar10", smoke, train_size=100, test_size=20, validation_size=0.2)
     untrained = recipes.BATCHNORM_CNN.build(recipes.BATCHNORM_CNN.budget(smoke))
     helpers.save_trained(recipes.BATCHNORM_CNN, smoke, cifar, untrained, {"loss": [2.3], "val_loss": [2.3]})
+    assert (no_profile_variable / "smoke" / "lenet5_fashion_mnist" / "model.keras").exists()
 
     notebook_06 = with_parameters(NOTEBOOKS / "06_evaluation_plots.ipynb", PROFILE="smoke")
     cases = next(i for i, c in enumerate(notebook_06.cells) if c.source.startswith("def make_case("))

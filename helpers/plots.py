@@ -411,16 +411,19 @@ def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None)
 
 def plot_search(scores: Mapping[str, Sequence[float]], values: Sequence[float], chance: float | None = None,
                 title: str | None = None, xlabel: str = "learning rate (log scale)",
-                ylabel: str = "validation accuracy", log_x: bool = True) -> Figure:
+                ylabel: str = "validation accuracy", log_x: bool = True, dodge: float = 0.0) -> Figure:
     """One line per option over a searched hyperparameter: a score for each of ``values``.
 
     ``scores`` maps an option's name (e.g. an optimizer) to one score per value
     (e.g. validation accuracy per learning rate); ``values`` are drawn on a log
     axis (then they must be positive) unless ``log_x`` is False. Each option has
     its own colour and marker (on at most about ten points of a long series);
-    ``chance`` draws the score of guessing as a dotted line.
+    ``chance`` draws the score of guessing as a dotted line. ``dodge`` shifts the
+    options sideways by that fraction of a step (×(1 + dodge) per option on a log
+    axis), so markers that land on the same score do not hide each other.
     """
     log_x = checks.boolean(log_x, "log_x")
+    dodge = checks.number(dodge, "dodge", 0, 0.5)
     values = checks.finite(checks.array(values, "values", ndim=1).astype(float), "values")
     if not len(values) or (log_x and np.any(values <= 0)):
         raise ValueError(f"values must be one or more {'positive ' if log_x else ''}numbers"
@@ -439,7 +442,9 @@ def plot_search(scores: Mapping[str, Sequence[float]], values: Sequence[float], 
         chance = checks.number(chance, "chance")
     fig, ax = plt.subplots(figsize=(7, 4))
     for k, (name, row) in enumerate(series.items()):
-        ax.plot(values, row, "-", color=OKABE_ITO[k % len(OKABE_ITO)], marker=MARKERS[k % len(MARKERS)],
+        offset = k - (len(series) - 1) / 2
+        x = values * (1 + dodge) ** offset if log_x else values + dodge * offset
+        ax.plot(x, row, "-", color=OKABE_ITO[k % len(OKABE_ITO)], marker=MARKERS[k % len(MARKERS)],
                 markersize=7, linewidth=2, label=name, markevery=max(1, len(values) // 10))
     if chance is not None:
         ax.axhline(chance, color="0.4", linestyle=":", linewidth=1.5, label=f"chance ({chance:g})")

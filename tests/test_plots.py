@@ -246,6 +246,8 @@ def test_search_plot_draws_one_marked_line_per_option_on_a_log_axis():
     assert lines["chance (0.1)"].get_linestyle() == ":" and ax.get_title() == "search"
     linear = helpers.plot_search({"schedule": [0.0, 1.0, 0.5]}, [0, 1, 2], log_x=False).axes[0]
     assert linear.get_xscale() == "linear"
+    dodged = lines_by_label(helpers.plot_search({"a": [0.1, 0.1], "b": [0.1, 0.1]}, [1e-2, 1e-1], dodge=0.1).axes[0])
+    np.testing.assert_allclose(dodged["a"].get_xdata() * 1.1, dodged["b"].get_xdata())  # side by side, not on top
 
 
 @pytest.mark.parametrize("scores, values, message", [

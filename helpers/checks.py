@@ -171,8 +171,9 @@ def pixel_values(values: np.ndarray, argument: str, scale: str | None = None) ->
     if not np.issubdtype(values.dtype, np.floating):
         raise ValueError(f"{argument} must be uint8 (0–255) or float in [0, 1], got dtype "
                          f"{values.dtype}.")
-    finite(values, argument)
-    low, high = float(values.min()), float(values.max())
+    low, high = float(values.min()), float(values.max())  # NaN and ±inf show in these two
+    if not (math.isfinite(low) and math.isfinite(high)):
+        finite(values, argument)  # raises, counting them (a pass over a large array spared otherwise)
     if low < 0 or high > 1:
         hint = (" It looks like 0–255 pixel values: divide by 255 first."
                 if high > 1 and high <= 255 and low >= 0 else "")

@@ -265,26 +265,22 @@ def learning_rates(schedule, steps: int) -> list[float]:
     """
     import keras
 
-    iterations = checks.positive_int(steps, "steps", maximum=MAX_ITERATIONS)
-
+    count = checks.positive_int(steps, "steps", maximum=MAX_ITERATIONS)
     if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
         import tensorflow as tf
 
-        steps = tf.range(iterations, dtype=tf.int64)  # the dtype of optimizer.iterations
         evaluate = tf.function(lambda s: tf.map_fn(lambda step: tf.cast(schedule(step), tf.float64), s,
                                                    fn_output_signature=tf.float64), autograph=False)
-        values = evaluate(steps).numpy().tolist()
+        values = evaluate(tf.range(count, dtype=tf.int64)).numpy().tolist()  # int64: optimizer.iterations'
     elif callable(schedule):
-        values = [schedule(step) for step in range(iterations)]
+        values = [schedule(step) for step in range(count)]
     else:
-        raise TypeError("schedule must be a function step -> learning rate, a "
-                        "keras.optimizers.schedules.LearningRateSchedule or None, got "
-                        f"{checks.describe(schedule)}.")
+        raise TypeError("schedule must be a function step -> learning rate or a "
+                        f"keras.optimizers.schedules.LearningRateSchedule, got {checks.describe(schedule)}.")
     rates = []
     for step, value in enumerate(values):
         number = np.asarray(value)
-        if number.ndim != 0 or not (np.issubdtype(number.dtype, np.number) and not np.issubdtype(
-                number.dtype, np.complexfloating)) or number.dtype == np.bool_:
+        if number.ndim != 0 or number.dtype.kind not in "iuf":  # not bool, complex or text
             raise TypeError(f"schedule must return one number per step; schedule({step}) returned "
                             f"{checks.describe(value)}.")
         rate = float(number)

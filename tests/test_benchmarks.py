@@ -210,9 +210,9 @@ def test_first_time_median_reaches():
 
 
 def test_configuration_text_follows_what_ran():
-    assert run.configuration_text("notebook05_peak4e-3", [a_run(0.9) | {"config": {**NOTEBOOK05_SETTINGS,
-                                                                                  "peak_learning_rate": 4e-3}}]) \
-        == "… the schedule peaking at 0.004"
+    assert run.configuration_text("notebook05_peak6e-3", [a_run(0.9) | {"config": {**NOTEBOOK05_SETTINGS,
+                                                                                  "peak_learning_rate": 6e-3}}]) \
+        == "… the schedule peaking at 0.006"
     assert "{" in run.configuration_text("notebook05", [{"test_accuracy": 0.9}])  # old result: the template
 
 

@@ -392,13 +392,13 @@ def plot_learning_curves(runs, smoothing: float = 0.0, title: str | None = None)
     for ax in axes:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs and iterations are whole numbers
     fig.suptitle(title or "Learning curves" + (f" (smoothing {smoothing})" if smoothing else ""))
-    if len(parsed) <= 3:
+    if len(parsed) == 1:  # one run: its (two or four) entries fit inside a panel
         for ax in axes:
             if ax.lines:
                 ax.legend(fontsize=10)
         fig.tight_layout()
         return fig
-    # Many runs: one legend under both panels, where it hides no curve.
+    # Several runs: one legend under both panels, where it hides no curve.
     fullest = max(axes, key=lambda ax: len(ax.get_legend_handles_labels()[1]))
     handles, labels = fullest.get_legend_handles_labels()
     columns = min(5, len(labels))

@@ -201,7 +201,7 @@ def test_learning_curves_from_a_record_and_overlaid():
     assert lines_by_label(fig.axes[0])["other train"].get_color() != acc["lenet validation"].get_color()
     # a second cue besides colour: each overlaid run has its own marker
     assert lines_by_label(fig.axes[0])["other train"].get_marker() != acc["lenet validation"].get_marker()
-    assert fig.axes[0].get_legend().get_texts()[0].get_fontsize() >= 10
+    assert all(t.get_fontsize() >= 10 for t in fig.legends[0].get_texts())
 
 
 def test_overlaid_runs_differ_in_marker_as_well_as_colour():
@@ -213,15 +213,17 @@ def test_overlaid_runs_differ_in_marker_as_well_as_colour():
     assert long.axes[0].lines[0].get_markevery() == 10  # a long curve keeps about 20 markers
 
 
-def test_many_runs_share_one_legend_under_the_panels():
+def test_several_runs_share_one_legend_under_the_panels():
     runs = {f"run {k}": {"loss": [1.0, 0.5], "val_loss": [1.2, 0.9]} for k in range(5)}
     fig = helpers.plot_learning_curves(runs)
     assert all(ax.get_legend() is None for ax in fig.axes)
     (legend,) = fig.legends
     assert [t.get_text() for t in legend.get_texts()][:2] == ["run 0 train", "run 0 validation"]
     assert len(legend.get_texts()) == 10 and all(t.get_fontsize() >= 10 for t in legend.get_texts())
-    few = helpers.plot_learning_curves({"a": runs["run 0"], "b": runs["run 1"]})
-    assert not few.legends and few.axes[0].get_legend() is not None
+    two = helpers.plot_learning_curves({"a": runs["run 0"], "b": runs["run 1"]})
+    assert len(two.legends) == 1 and all(ax.get_legend() is None for ax in two.axes)
+    one = helpers.plot_learning_curves(runs["run 0"])  # one run: its legend stays in the panel
+    assert not one.legends and one.axes[0].get_legend() is not None
 
 
 def test_smoothing_and_bad_runs():

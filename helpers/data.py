@@ -167,6 +167,8 @@ class Dataset:
 
     ``x_val``/``y_val`` are ``None`` unless a validation split was asked for;
     it is carved from the training images, which then no longer contain it.
+    ``seed``: the seed the subsets and the split were drawn with (the same seed,
+    profile and sizes give the same images), ``None`` when not known.
     """
 
     name: str
@@ -179,6 +181,7 @@ class Dataset:
     is_standin: bool
     x_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
+    seed: int | None = None
 
     def summary(self) -> str:
         """One line per split with shape and dtype, then where the data came from."""
@@ -306,7 +309,7 @@ def load_dataset(
     if validation_size:
         x_train, y_train, x_val, y_val = validation_split(x_train, y_train, validation_size, seed + 2)
     return Dataset(name, x_train, y_train, x_test, y_test, tuple(class_names), source, is_standin,
-                   x_val, y_val)
+                   x_val, y_val, seed)
 
 
 def stratified_indices(y: np.ndarray, size: int, seed: int = 0) -> np.ndarray:

@@ -66,33 +66,39 @@ SPLITS = ("validation", "test")
 
 def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str], title: str | None = None,
                           split: str = "test") -> Figure:
-    """Counts and row-normalised confusion matrices side by side (rows: actual, columns: predicted).
+    """One confusion matrix (rows: actual class, columns: predicted) for a projector.
 
-    ``split`` names the images the labels come from ("validation" or "test"); it
-    is written into the default title. Numbers and class names are 10 pt.
+    Each cell prints its count; its colour is the count's share of its row (the
+    actual class), so the diagonal is each class's recall. The off-diagonal cells
+    get their own colour scale (the diagonal is drawn grey), so that the typical
+    confusions stand out even when they are a few percent. ``split`` names the
+    images ("validation" or "test") in the default title. Text is 10 pt at a size
+    that fits a notebook's width.
     """
     from sklearn.metrics import confusion_matrix
 
     y_true, y_pred = _check_label_pair(y_true, y_pred, class_names)
     split = checks.one_of(split, "split", SPLITS)
-    counts = confusion_matrix(y_true, y_pred, labels=np.arange(len(class_names)))
+    n = len(class_names)
+    counts = confusion_matrix(y_true, y_pred, labels=np.arange(n))
     rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    fig, axes = plt.subplots(1, 2, figsize=(16, 7))
-    for ax, matrix, what, fmt in ((axes[0], counts, "counts", "d"),
-                                  (axes[1], rates, "share of each actual class", ".2f")):
-        image = ax.imshow(matrix, cmap="viridis")
-        fig.colorbar(image, ax=ax, fraction=0.046)
-        threshold = matrix.max() / 2
-        for i in range(len(class_names)):
-            for j in range(len(class_names)):
-                ax.text(j, i, format(matrix[i, j], fmt), ha="center", va="center", fontsize=10,
-                        color="black" if matrix[i, j] > threshold else "white")
-        ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right", fontsize=10)
-        ax.set_yticks(range(len(class_names)), class_names, fontsize=10)
-        ax.set_xlabel("predicted class")
-        ax.set_ylabel("actual class")
-        ax.set_title(f"Confusion matrix ({what})")
-    fig.suptitle(title or f"{len(y_true):,} {split} images, accuracy {np.mean(y_true == y_pred):.1%}")
+    off_diagonal = np.ma.masked_array(rates, mask=np.eye(n, dtype=bool))
+    fig, ax = plt.subplots(figsize=(8.5, 7))
+    ax.imshow(np.where(np.eye(n, dtype=bool), 1.0, np.nan), cmap="Greys", vmin=0, vmax=4)
+    top = max(float(off_diagonal.max()) if off_diagonal.count() else 0.0, 1e-9)
+    image = ax.imshow(off_diagonal, cmap="viridis", vmin=0, vmax=top)
+    bar = fig.colorbar(image, ax=ax, fraction=0.046)
+    bar.set_label("share of the actual class (off the diagonal)", fontsize=10)
+    for i in range(n):
+        for j in range(n):
+            light = i != j and rates[i, j] > top / 2
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=10,
+                    color="black" if i == j or light else "white")
+    ax.set_xticks(range(n), class_names, rotation=45, ha="right", fontsize=10)
+    ax.set_yticks(range(n), class_names, fontsize=10)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("actual class")
+    ax.set_title(title or f"{len(y_true):,} {split} images, accuracy {np.mean(y_true == y_pred):.1%}")
     fig.tight_layout()
     return fig
 
@@ -187,9 +193,12 @@ def plot_confidence(y_true, probabilities, bins: int = 10, title: str | None = N
                     split: str = "test") -> Figure:
     """How sure the model is when right and when wrong, and a reliability diagram.
 
-    Left: histograms of the predicted class's probability for right (solid) and
-    wrong (hatched) answers. Right: accuracy per confidence bin against the
-    diagonal a perfectly calibrated model would follow.
+    Left: the predicted class's probability for right (solid) and wrong
+    (hatched) answers, each group as shares of itself, so a handful of wrong
+    answers is as visible as thousands of right ones. Right: accuracy per
+    confidence bin against the diagonal a perfectly calibrated model would
+    follow, each point labelled with its number of answers (a point made of one
+    or two answers says little).
     """
     y_true, probabilities = _check_predictions(y_true, probabilities)
     bins = checks.positive_int(bins, "bins", maximum=100)
@@ -198,11 +207,14 @@ def plot_confidence(y_true, probabilities, bins: int = 10, title: str | None = N
     correct = probabilities.argmax(axis=1) == y_true
     edges = np.linspace(0, 1, bins + 1)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    left.hist(confidence[correct], bins=edges, color=OKABE_ITO[0], label=f"right ({correct.sum():,})")
-    left.hist(confidence[~correct], bins=edges, color=OKABE_ITO[3], alpha=0.8, hatch="//",
-              edgecolor="white", label=f"wrong ({(~correct).sum():,})")
+    groups = ((correct, OKABE_ITO[0], None, "right"), (~correct, OKABE_ITO[3], "//", "wrong"))
+    for group, colour, hatch, label in groups:
+        if group.any():
+            left.hist(confidence[group], bins=edges, weights=np.full(group.sum(), 1 / group.sum()), color=colour,
+                      alpha=0.8 if hatch else 1.0, hatch=hatch, edgecolor="white",
+                      label=f"{label} ({group.sum():,} {split} answers)")
     left.set_xlabel("probability of the predicted class")
-    left.set_ylabel(f"number of {split} images")
+    left.set_ylabel("share of the group's answers")
     left.set_title("Confidence of right and wrong answers")
     left.legend()
     which = np.clip(np.digitize(confidence, edges) - 1, 0, bins - 1)
@@ -210,7 +222,10 @@ def plot_confidence(y_true, probabilities, bins: int = 10, title: str | None = N
     accuracy = [correct[which == b].mean() for b in filled]
     mean_confidence = [confidence[which == b].mean() for b in filled]
     right.plot([0, 1], [0, 1], "--", color="grey", label="perfectly calibrated")
-    right.plot(mean_confidence, accuracy, "o-", color=OKABE_ITO[0], label="this model")
+    right.plot(mean_confidence, accuracy, "o-", color=OKABE_ITO[0], label="this model (n: answers in the bin)")
+    for b, x, y in zip(filled, mean_confidence, accuracy):
+        right.annotate(f"n={int(np.sum(which == b))}", (x, y), textcoords="offset points", xytext=(4, -12),
+                       fontsize=10)
     right.set_xlabel("mean confidence in bin")
     right.set_ylabel("accuracy in bin")
     right.set_title("Reliability diagram")
@@ -240,7 +255,8 @@ def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8, layers: Seque
 
     ``layers``: names of Conv2D layers, in the order to show them; ``None`` shows
     the first and the last convolutional layer (the only one when there is one).
-    Returns one Figure; each map is scaled to its own range.
+    Each row is labelled with the layer's place ("conv layer 1 of 6") and its
+    name. Returns one Figure; each map is scaled to its own range.
     """
     import keras
 
@@ -271,7 +287,8 @@ def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8, layers: Seque
     outputs = probe(image[None], training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     shown = min(max_maps, max(int(np.asarray(maps).shape[-1]) for maps in outputs))
-    fig, axes = plt.subplots(len(chosen), shown, figsize=(1.7 * shown, 1.9 * len(chosen)), squeeze=False)
+    fig, axes = plt.subplots(len(chosen), shown, figsize=(1.7 * shown, 2.2 * len(chosen)), squeeze=False,
+                             layout="constrained")
     for row, (layer, maps) in zip(axes, zip(chosen, outputs)):
         maps = np.asarray(maps)[0]
         for c, ax in enumerate(row):
@@ -282,9 +299,9 @@ def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8, layers: Seque
                 continue
             ax.imshow(maps[:, :, c], cmap="gray")
             ax.set_title(f"map {c}", fontsize=10)
-        row[0].set_ylabel(f"{layer.name}\n{maps.shape[0]}×{maps.shape[1]}", fontsize=10)
+        place = f"conv layer {convs.index(layer) + 1} of {len(convs)}"
+        row[0].set_ylabel(f"{place}\n({layer.name}, {maps.shape[0]}×{maps.shape[1]})", fontsize=10)
     fig.suptitle(title or "Feature maps: " + ", ".join(f"{layer.name}" for layer in chosen))
-    fig.tight_layout()
     return fig
 
 

@@ -147,7 +147,7 @@ BATCHNORM_CNN = Recipe(
     history_kind="keras_history",
     budgets={
         name: {"epochs": epochs, "batch_size": 32, "learning_rate": 1e-3, "momentum": momentum}
-        for name, epochs, momentum in (("full", 12, 0.99), ("quick", 3, 0.95), ("smoke", 2, 0.9))
+        for name, epochs, momentum in (("full", 12, 0.99), ("quick", 3, 0.95), ("smoke", 3, 0.9))
     },
     validation_size=0.1,
     build=_build_batchnorm_cnn,
@@ -184,8 +184,10 @@ def save_trained(recipe_: Recipe, profile: Profile, data: Dataset, model, histor
     if kind != recipe_.history_kind:
         raise ValueError(f"history must be a {recipe_.history_kind} for recipe {recipe_.name!r}, "
                          f"got a {kind}.")
+    # The seed the splits were drawn with: the notebook that loads this model reloads the very
+    # same validation and test images with it (a different seed would mix in training images).
     metadata = {"recipe": recipe_.name, "dataset": data.name, "source": data.source,
-                "is_standin": data.is_standin}
+                "is_standin": data.is_standin, "seed": data.seed}
     return artifacts.save_artifact(recipe_.stem(data.name), profile, model, history, metadata)
 
 
@@ -218,19 +220,27 @@ def load_or_train(recipe_: Recipe, profile: Profile, dataset: str | None = None,
     ``dataset``: ``None`` means the dataset the notebook was last run with
     (e.g. Fashion-MNIST when notebook 05 ran with ``DATASET = "fashion_mnist"``),
     or the recipe's default when nothing is saved. The data is loaded with the
-    recipe's validation split; the test split is left for evaluation.
+    recipe's validation split; the test split is left for evaluation. A loaded
+    model's data is drawn with the seed its notebook used (recorded when it was
+    saved), so its validation images are the ones it never trained on; ``seed``
+    is used when nothing is saved (or an older save recorded no seed).
     """
     _check(recipe_, profile)
+    seed = checks.integer(seed, "seed", minimum=0)
     dataset = dataset if dataset is not None else (latest_dataset(recipe_, profile)
                                                    or recipe_.datasets[0])
     dataset = checks.one_of(dataset, "dataset", recipe_.datasets)
-    data = load_dataset(dataset, profile, validation_size=recipe_.validation_size, seed=seed)
     stem = recipe_.stem(dataset)
     if stem in artifacts.saved_stems(profile, prefix=stem):
         saved = artifacts.load_artifact(stem, profile, expect_kind=recipe_.history_kind)
+        saved_seed = saved.metadata.get("seed")
+        split_seed = saved_seed if isinstance(saved_seed, int) and saved_seed >= 0 else seed
+        data = load_dataset(dataset, profile, validation_size=recipe_.validation_size, seed=split_seed)
         print(f"{stem}: loaded the model notebook {recipe_.notebook[:2]} saved in {saved.folder} "
-              f"(trained on {saved.metadata.get('source', 'unknown data')})")
+              f"(trained on {saved.metadata.get('source', 'unknown data')}; its splits drawn with seed "
+              f"{split_seed}{'' if split_seed == saved_seed else ', none was recorded'})")
         return Trained(recipe_, saved.model, saved.history, data, True, recipe_.prepare(data.x_test))
+    data = load_dataset(dataset, profile, validation_size=recipe_.validation_size, seed=seed)
     budget = recipe_.budget(profile)
     print(f"{stem}: nothing saved under the '{profile.name}' profile yet (run notebook "
           f"{recipe_.notebook} first to reuse its model); training it now: "

@@ -30,13 +30,16 @@ def close_figures():
 
 def test_confusion_matrix_figure_holds_the_counts():
     fig = evaluation.plot_confusion_matrix(Y_TRUE, Y_PRED, NAMES)
-    counts_ax, rates_ax = fig.axes[0], fig.axes[1]  # the colour bars come after both
+    ax = fig.axes[0]  # the colour bar comes after it
     expected = np.array([[1, 1, 0], [0, 1, 1], [0, 1, 2]])
-    np.testing.assert_array_equal(counts_ax.images[0].get_array(), expected)
-    assert [t.get_text() for t in counts_ax.texts] == [str(v) for v in expected.ravel()]
-    np.testing.assert_allclose(rates_ax.images[0].get_array().sum(axis=1), 1)
-    assert [t.get_text() for t in counts_ax.get_xticklabels()] == list(NAMES)
-    assert counts_ax.get_xlabel() == "predicted class" and counts_ax.get_ylabel() == "actual class"
+    assert [t.get_text() for t in ax.texts] == [str(v) for v in expected.ravel()]
+    diagonal, off_diagonal = ax.images  # the diagonal in grey, the confusions on their own scale
+    shares = off_diagonal.get_array()
+    assert shares.mask.tolist() == np.eye(3, dtype=bool).tolist()
+    np.testing.assert_allclose(shares.filled(0), expected / expected.sum(axis=1, keepdims=True) * (1 - np.eye(3)))
+    assert off_diagonal.get_clim()[1] == pytest.approx(0.5)  # the largest confusion, not the largest recall
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(NAMES)
+    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "actual class"
 
 
 def test_most_confident_mistakes_come_first():
@@ -67,11 +70,14 @@ def test_prediction_grid_titles_show_confidence_and_mistakes():
     assert titles == ["cat / cat 90%", "dog / fox 90% ✗"]
 
 
-def test_confidence_plot_splits_right_and_wrong():
+def test_confidence_plot_splits_right_and_wrong_as_shares_and_counts_each_bin():
     fig = evaluation.plot_confidence(Y_TRUE, PROBS, bins=10)
-    hist_ax = fig.axes[0]
+    hist_ax, reliability_ax = fig.axes
     labels = [t.get_text() for t in hist_ax.get_legend().get_texts()]
-    assert labels == ["right (4)", "wrong (3)"]
+    assert labels == ["right (4 test answers)", "wrong (3 test answers)"]
+    right_bars = hist_ax.containers[0]
+    assert sum(bar.get_height() for bar in right_bars) == pytest.approx(1.0)  # a share of its own group
+    assert sum(int(t.get_text()[2:]) for t in reliability_ax.texts) == len(Y_TRUE)  # n per bin adds up
 
 
 def test_filters_one_panel_per_filter():
@@ -91,8 +97,8 @@ def test_feature_maps_one_row_per_chosen_conv_layer():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Keras warned on every call when the probe took a list of inputs
         fig = evaluation.plot_feature_maps(model, np.ones((8, 8, 1)), max_maps=3)
-    rows = [ax.get_ylabel().split("\n")[0] for ax in fig.axes if ax.get_ylabel()]
-    assert rows == ["first", "last"]  # by default the first and the last conv layer
+    rows = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert rows == ["conv layer 1 of 3\n(first, 6×6)", "conv layer 3 of 3\n(last, 1×1)"]  # first and last by default
     assert len([ax for ax in fig.axes if ax.images]) == 3 + 3
     chosen = evaluation.plot_feature_maps(model, np.ones((8, 8, 1)), max_maps=8, layers=["second"])
     assert len([ax for ax in chosen.axes if ax.images]) == 2
@@ -107,10 +113,10 @@ def test_feature_maps_one_row_per_chosen_conv_layer():
 
 def test_figures_name_the_split_and_use_10_point_text():
     fig = evaluation.plot_confusion_matrix(Y_TRUE, Y_PRED, NAMES, split="validation")
-    assert fig._suptitle.get_text().startswith("7 validation images")
+    assert fig.axes[0].get_title().startswith("7 validation images")
     assert min(t.get_fontsize() for t in fig.axes[0].texts) >= 10
-    assert evaluation.plot_confidence(Y_TRUE, PROBS, split="validation").axes[0].get_ylabel() == (
-        "number of validation images")
+    confidence = evaluation.plot_confidence(Y_TRUE, PROBS, split="validation").axes[0]
+    assert confidence.get_legend().get_texts()[0].get_text() == "right (4 validation answers)"
     with pytest.raises(ValueError, match="split must be one of"):
         evaluation.plot_confusion_matrix(Y_TRUE, Y_PRED, NAMES, split="train")
 

@@ -101,6 +101,21 @@ def test_notebook_06_finds_the_dataset_notebook_05_ran_with(smoke, capsys):
     assert "loaded the model notebook 05 saved" in capsys.readouterr().out
 
 
+def test_a_loaded_model_gets_the_validation_and_test_images_its_notebook_held_out(smoke, capsys):
+    """Notebook 05 splits with its own seed (98); notebook 06 asks with another (7). The loaded
+    model's data must be drawn with the saved seed: with 06's, most of its "validation" images
+    would be images the model trained on."""
+    trained_on = helpers.load_dataset("fashion_mnist", smoke, validation_size=recipes.LENET5.validation_size,
+                                      seed=98)
+    helpers.save_trained(recipes.LENET5, smoke, trained_on, helpers.models.lenet5(), a_record())
+    loaded = helpers.load_or_train(recipes.LENET5, smoke, dataset="fashion_mnist", seed=7)
+    np.testing.assert_array_equal(loaded.data.x_val, trained_on.x_val)
+    np.testing.assert_array_equal(loaded.data.x_test, trained_on.x_test)
+    assert loaded.data.seed == 98 and "its splits drawn with seed 98" in capsys.readouterr().out
+    other = helpers.load_dataset("fashion_mnist", smoke, validation_size=recipes.LENET5.validation_size, seed=7)
+    assert not np.array_equal(other.x_val, trained_on.x_val)  # the check above could fail
+
+
 def test_load_or_train_trains_the_recipe_when_nothing_is_saved(smoke, capsys):
     trained = helpers.load_or_train(recipes.LENET5, smoke, dataset="mnist", seed=1)
     budget = recipes.LENET5.budget(smoke)

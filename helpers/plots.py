@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import is_color_like
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -84,9 +85,12 @@ def plot_image_grid(
 
     ncols = min(int(ncols), len(images))
     nrows = int(np.ceil(len(images) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows + 0.6),
-                             squeeze=False)
     name = (lambda k: class_names[k]) if class_names is not None else str
+    # Room above every panel for its title (up to two lines), so a row's titles clear the row above.
+    title_lines = 0 if labels is None else (1 if predictions is None else 2)
+    row_height = panel_size + 0.22 * title_lines + 0.08
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, row_height * nrows + 0.5),
+                             squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i >= len(images):
             ax.axis("off")
@@ -161,18 +165,21 @@ def plot_channel_histograms(
     pixels = images.reshape(len(images), -1, channels)
     fig, axes = plt.subplots(1, channels, figsize=(4 * channels, 3.2), sharey=True, squeeze=False)
     upper = 255 if np.issubdtype(images.dtype, np.integer) else 1.0
-    tallest = 0.0
+    tallest, means = 0.0, []
     for c, ax in enumerate(axes[0]):
         values = pixels[:, :, c].ravel()
         heights, _, _ = ax.hist(values, bins=bins, range=(0, upper), color=OKABE_ITO[(3, 2, 0)[c % 3]])
         tallest = max(tallest, float(heights.max()))
-        ax.axvline(values.mean(), color="black", linestyle="--",
-                   label=f"mean {values.mean():.1f}" if upper == 255 else f"mean {values.mean():.3f}")
+        means.append(float(values.mean()))
+        ax.axvline(means[-1], color="black", linestyle="--",
+                   label=f"mean {means[-1]:.1f}" if upper == 255 else f"mean {means[-1]:.3f}")
         ax.set_title(f"{channel_names[c]} channel")
         ax.set_xlabel("pixel value")
-    for ax in axes[0]:  # headroom above the tallest bar (shared y axis), where the legend sits
+    for ax, mean in zip(axes[0], means):
+        # Headroom above the tallest bar (shared y axis), where the legend sits, on the side of the
+        # panel away from the mean line, so it hides neither a bar nor the line.
         ax.set_ylim(0, 1.3 * max(tallest, 1.0))
-        ax.legend(loc="upper center", fontsize=10)
+        ax.legend(loc="upper left" if mean > upper / 2 else "upper right", fontsize=10)
     axes[0][0].set_ylabel("number of pixels")
     fig.suptitle("Pixel value distribution per channel")
     fig.tight_layout()
@@ -251,6 +258,8 @@ def plot_panels(
     scale="own",
     colorbar: bool = False,
     true_size: bool = False,
+    colorbar_label: str | None = None,
+    zero_colour: str | None = None,
 ) -> Figure:
     """Show 2-D arrays of any sizes side by side, each with its title and shape.
 
@@ -259,7 +268,10 @@ def plot_panels(
     ``"unit"`` (0 black, 1 white, beyond clipped: brightness), ``"signed"``
     (symmetric about 0, so 0 is the middle grey: signed responses), or a
     ``(low, high)`` pair; one setting for all panels or a list with one per
-    panel. ``colorbar`` adds each 2-D panel's colour scale. ``true_size``
+    panel. ``colorbar`` adds each 2-D panel's colour scale, titled
+    ``colorbar_label`` when given (what the colours measure). ``zero_colour``
+    (e.g. ``"white"``) draws pixels that are exactly 0 in that colour, apart
+    from the colour map, so "no response" differs from a small one. ``true_size``
     draws every panel at one pixel scale (the largest panel's), so an output
     smaller than its input also looks smaller. Colour (H, W, 3) panels are
     drawn as images (floats clipped to [0, 1]). Returns the Figure.
@@ -279,6 +291,16 @@ def plot_panels(
     panel_size = checks.number(panel_size, "panel_size", 0.5, 10)
     colorbar = checks.boolean(colorbar, "colorbar")
     true_size = checks.boolean(true_size, "true_size")
+    if colorbar_label is not None:
+        checks.text(colorbar_label, "colorbar_label")
+        if not colorbar:
+            raise ValueError("colorbar_label titles the colour bars: pass colorbar=True too.")
+    colour_map = plt.get_cmap(cmap)
+    if zero_colour is not None:
+        checks.text(zero_colour, "zero_colour")
+        if not is_color_like(zero_colour):
+            raise ValueError(f"zero_colour must be a matplotlib colour such as 'white', got {zero_colour!r}.")
+        colour_map = colour_map.with_extremes(bad=zero_colour)  # zeros are masked, drawn as "bad"
     for k, image in enumerate(images):
         checks.finite(checks.array(image, f"images[{k}]", ndim=(2, 3)).astype(float), f"images[{k}]")
     limits = [_panel_limits(np.asarray(image, dtype=float), spec, argument)
@@ -296,12 +318,15 @@ def plot_panels(
             show_image(ax, np.clip(image, 0, 1) if image.dtype.kind == "f" else image)
         elif image.ndim == 2:
             low, high = limits[k] if limits[k] is not None else (None, None)
-            drawn = ax.imshow(image, cmap=cmap, vmin=low, vmax=high)
+            shown = image if zero_colour is None else np.ma.masked_equal(image, 0)
+            drawn = ax.imshow(shown, cmap=colour_map, vmin=low, vmax=high)
             ax.set_xticks([])
             ax.set_yticks([])
             if colorbar:
                 bar = fig.colorbar(drawn, ax=ax, fraction=0.046, pad=0.03)
                 bar.ax.tick_params(labelsize=10)
+                if colorbar_label is not None:
+                    bar.set_label(colorbar_label, fontsize=10)
         else:
             raise ValueError(f"each image must be 2-D, (H, W, 1) or (H, W, 3); got {image.shape}.")
         if true_size:

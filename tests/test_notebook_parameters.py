@@ -52,10 +52,10 @@ def test_profile_none_without_the_variable_runs_quick_on_a_cpu_and_says_why(no_p
         pytest.skip("this machine has a GPU: PROFILE = None would mean full")
     notebook = nbformat.read(NOTEBOOKS / "01_convolution_and_pooling.ipynb", as_version=4)
     resolve = next(i for i, c in enumerate(notebook.cells) if "resolve_profile(PROFILE)" in c.source)
-    notebook.cells.insert(resolve + 1, nbformat.v4.new_code_cell("print('resolved:', profile.name, TF_CHECK_CASES)"))
+    notebook.cells.insert(resolve + 1, nbformat.v4.new_code_cell("print('resolved:', profile.name, PHOTO_DOWNSCALE)"))
     text = execute(notebook, cells=resolve + 2)
     assert "profile quick (PROFILE = None and TensorFlow sees no GPU)" in text
-    assert "resolved: quick 20" in text  # and the quick budget follows
+    assert "resolved: quick 4" in text  # and the quick photo size follows (smoke: 8, full: 2)
 
 
 def test_smoke_in_the_cell_runs_smoke_and_notebook_06_evaluates_what_05_saved(no_profile_variable):

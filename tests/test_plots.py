@@ -30,6 +30,23 @@ def test_image_grid_has_one_titled_panel_per_image():
     assert fig._suptitle.get_text() == "grid"
 
 
+@pytest.mark.parametrize("predicted", [False, True])
+def test_image_grid_titles_clear_the_row_above(predicted):
+    # Two rows of CIFAR-sized images, as notebook 02 shows one class: a second-row title drawn over
+    # the first row's images could not be read.
+    images = np.random.default_rng(0).integers(0, 255, (16, 32, 32, 3), dtype=np.uint8)
+    names = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+    labels = np.arange(16) % 10
+    predictions = (labels + 1) % 10 if predicted else None
+    fig = helpers.plot_image_grid(images, labels, names, ncols=8, predictions=predictions, title="grid")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    panels = image_axes(fig)
+    covered = [(a.get_title(), b.get_title()) for a in panels for b in panels
+               if a is not b and a.title.get_window_extent(renderer).overlaps(b.get_window_extent(renderer))]
+    assert not covered, f"titles drawn over other panels: {covered}"
+
+
 def test_image_grid_marks_mistakes():
     images = np.zeros((3, 8, 8))
     fig = helpers.plot_image_grid(images, [0, 1, 2], NAMES, predictions=[0, 2, 2])
@@ -115,6 +132,22 @@ def test_channel_histogram_legends_cover_no_bar():
         assert not [bar for bar in ax.patches if bar.get_window_extent(renderer).overlaps(legend)]
 
 
+@pytest.mark.parametrize("low, high", [(0, 256), (0, 90), (170, 256)])  # mean in the middle, left, right
+def test_channel_histogram_legends_leave_the_mean_line_visible(low, high):
+    # CIFAR-10's channel means sit near 127 of 255: a legend centred at the top hid the line's top.
+    images = np.random.default_rng(1).integers(low, high, (20, 8, 8, 3), dtype=np.uint8)
+    for shown in (images, images.astype(np.float32) / 255):
+        fig = helpers.plot_channel_histograms(shown)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            (line,) = ax.lines
+            x = ax.transData.transform((line.get_xdata()[0], 0))[0]
+            legend = ax.get_legend().get_window_extent(renderer)
+            assert not legend.x0 - 2 <= x <= legend.x1 + 2, "the legend hides the mean line"
+            assert not [bar for bar in ax.patches if bar.get_window_extent(renderer).overlaps(legend)]
+
+
 def test_examples_per_class_picks_the_first_of_each_class():
     labels = np.array([2, 0, 1, 0, 2, 1, 0])
     np.testing.assert_array_equal(helpers.examples_per_class(labels, 2), [1, 3, 2, 5, 0, 4])
@@ -140,6 +173,30 @@ def test_plot_panels_scales_say_what_a_grey_means():
     one_for_all = helpers.plot_panels([ramp, signed], ["a", "b"], scale="signed", colorbar=True)
     assert [ax.images[0].get_clim() for ax in image_axes(one_for_all)] == [(-0.6, 0.6), (-2.0, 2.0)]
     assert len(one_for_all.axes) == 4  # two panels, two colour bars
+
+
+def test_plot_panels_labels_its_colour_bars_and_can_draw_zero_apart():
+    # A derivative that is 0 outside a field and small at its edge: a colour map alone draws the
+    # small values almost like the zeros; zero_colour sets the zeros apart.
+    field = np.zeros((6, 6))
+    field[1:5, 1:5] = 0.01
+    field[2:4, 2:4] = 5.0
+    fig = helpers.plot_panels([field], ["d"], cmap="viridis", colorbar=True, colorbar_label="∂y / ∂x",
+                              zero_colour="white")
+    (panel,) = image_axes(fig)
+    drawn = panel.images[0]
+    np.testing.assert_array_equal(np.ma.getmaskarray(drawn.get_array()), field == 0)
+    assert drawn.get_cmap().get_bad().tolist() == [1.0, 1.0, 1.0, 1.0]
+    bar_axes = [ax for ax in fig.axes if ax is not panel]
+    assert [ax.get_ylabel() for ax in bar_axes] == ["∂y / ∂x"]
+    plain = image_axes(helpers.plot_panels([field], ["d"], cmap="viridis"))[0].images[0]
+    assert not np.ma.getmaskarray(plain.get_array()).any()  # without zero_colour, nothing is set apart
+    with pytest.raises(ValueError, match="colorbar_label titles the colour bars: pass colorbar=True"):
+        helpers.plot_panels([field], ["d"], colorbar_label="x")
+    with pytest.raises(ValueError, match="zero_colour must be a matplotlib colour"):
+        helpers.plot_panels([field], ["d"], zero_colour="whiteish")
+    with pytest.raises(TypeError, match="colorbar_label must be"):
+        helpers.plot_panels([field], ["d"], colorbar=True, colorbar_label=3)
 
 
 def test_plot_panels_true_size_draws_one_pixel_scale():

@@ -226,6 +226,7 @@ def plot_confidence(y_true, probabilities, bins: int = 10, title: str | None = N
     for b, x, y in zip(filled, mean_confidence, accuracy):
         right.annotate(f"n={int(np.sum(which == b))}", (x, y), textcoords="offset points", xytext=(4, -12),
                        fontsize=10)
+    right.set_xlim(0, 1.12)  # room for the n= labels right of the last point
     right.set_xlabel("mean confidence in bin")
     right.set_ylabel("accuracy in bin")
     right.set_title("Reliability diagram")
@@ -244,9 +245,12 @@ def plot_filters(layer, title: str | None = None) -> Figure:
         kernel = kernels[:, :, :, f]
         kernel = (kernel - kernel.min()) / max(np.ptp(kernel), 1e-12)  # each filter to [0, 1]
         panels.append(kernel[:, :, 0] if c_in != 3 else kernel)
-    return plot_panels(panels, [f"filter {f}" for f in range(c_out)], ncols=min(8, c_out),
-                       panel_size=1.5, title=title or f"{layer.name}: {c_out} learned {kh}×{kw} filters"
-                       + ("" if c_in in (1, 3) else f" (input channel 0 of {c_in})"))
+    fig = plot_panels(panels, [f"filter {f}" for f in range(c_out)], ncols=min(8, c_out),
+                      panel_size=1.5, title=title or f"{layer.name}: {c_out} learned {kh}×{kw} filters"
+                      + ("" if c_in in (1, 3) else f" (input channel 0 of {c_in})"))
+    for ax in fig.axes:
+        ax.set_xlabel("")  # every panel is kh×kw: the title says so once
+    return fig
 
 
 def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8, layers: Sequence[str] | None = None,
@@ -287,7 +291,7 @@ def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8, layers: Seque
     outputs = probe(image[None], training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     shown = min(max_maps, max(int(np.asarray(maps).shape[-1]) for maps in outputs))
-    fig, axes = plt.subplots(len(chosen), shown, figsize=(1.7 * shown, 2.2 * len(chosen)), squeeze=False,
+    fig, axes = plt.subplots(len(chosen), shown, figsize=(1.4 * shown, 1.9 * len(chosen)), squeeze=False,
                              layout="constrained")
     for row, (layer, maps) in zip(axes, zip(chosen, outputs)):
         maps = np.asarray(maps)[0]
@@ -299,8 +303,8 @@ def plot_feature_maps(model, image: np.ndarray, max_maps: int = 8, layers: Seque
                 continue
             ax.imshow(maps[:, :, c], cmap="gray")
             ax.set_title(f"map {c}", fontsize=10)
-        place = f"conv layer {convs.index(layer) + 1} of {len(convs)}"
-        row[0].set_ylabel(f"{place}\n({layer.name}, {maps.shape[0]}×{maps.shape[1]})", fontsize=10)
+        row[0].set_ylabel(f"conv layer {convs.index(layer) + 1} of {len(convs)}\n{maps.shape[0]}×{maps.shape[1]}",
+                          fontsize=10)
     fig.suptitle(title or "Feature maps: " + ", ".join(f"{layer.name}" for layer in chosen))
     return fig
 

@@ -98,7 +98,7 @@ def test_feature_maps_one_row_per_chosen_conv_layer():
         warnings.simplefilter("error")  # Keras warned on every call when the probe took a list of inputs
         fig = evaluation.plot_feature_maps(model, np.ones((8, 8, 1)), max_maps=3)
     rows = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
-    assert rows == ["conv layer 1 of 3\n(first, 6×6)", "conv layer 3 of 3\n(last, 1×1)"]  # first and last by default
+    assert rows == ["conv layer 1 of 3\n6×6", "conv layer 3 of 3\n1×1"]  # the first and the last by default
     assert len([ax for ax in fig.axes if ax.images]) == 3 + 3
     chosen = evaluation.plot_feature_maps(model, np.ones((8, 8, 1)), max_maps=8, layers=["second"])
     assert len([ax for ax in chosen.axes if ax.images]) == 2

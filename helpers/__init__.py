@@ -34,7 +34,9 @@ from .data import (
 from .evaluation import grad_cam
 from .plots import (
     OKABE_ITO,
+    augmented_variants,
     examples_per_class,
+    plot_augmented,
     plot_channel_histograms,
     plot_class_distribution,
     plot_image_grid,
@@ -51,13 +53,14 @@ __all__ = [
     "DATASETS", "OKABE_ITO", "PROFILE_NAMES", "REGISTRY",
     "ArtifactError", "Dataset", "DatasetInfo", "DatasetUnavailableError", "Profile", "StandInWarning", "TrainingRecord",
     "artifacts", "checks", "evaluation", "models", "ops", "recipes", "training",
-    "artifacts_dir", "convolution_explorer", "dataset_info", "examples_per_class", "expected_files", "grad_cam",
+    "artifacts_dir", "augmented_variants", "convolution_explorer", "dataset_info", "examples_per_class",
+    "expected_files", "grad_cam",
     "image_batches", "image_browser", "is_cached", "keras_cache_dir", "load_dataset", "load_or_train",
-    "plot_channel_histograms", "plot_class_distribution", "plot_image_grid", "plot_learning_curves",
+    "plot_augmented", "plot_channel_histograms", "plot_class_distribution", "plot_image_grid", "plot_learning_curves",
     "plot_panels", "plot_search", "resolve_profile", "sample_images", "save_trained", "setup", "show_class_example",
     "stratified_subset", "train_on_batches", "validation_split", "widget_frontend_available",
 ]
 
-from . import transfer  # noqa: E402  (notebooks 07 and 09: augmentation, transfer learning)
+from . import transfer  # noqa: E402  (notebook 09: transfer learning)
 
 __all__ += ["transfer"]

@@ -482,3 +482,67 @@ def plot_search(scores: Mapping[str, Sequence[float]], values: Sequence[float], 
     ax.legend(fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def augmented_variants(augment, image: np.ndarray, count: int) -> np.ndarray:
+    """Pass one image through ``augment`` in training mode ``count`` times; return the results.
+
+    ``augment``: a Keras layer or model of random preprocessing layers;
+    ``image``: (H, W, C) floats in [0, 1]. Returns float32 (count, H, W, C),
+    one independent random draw per row. Random layers carry their own
+    generators, seeded when they are built: after ``helpers.setup(SEED, ...)``
+    the same notebook run draws the same variants, and every call draws new ones.
+    """
+    if not callable(augment):
+        raise TypeError(f"augment must be a Keras layer or model, got {checks.describe(augment)}.")
+    image = checks.array(image, "image", ndim=3)
+    checks.images(image[np.newaxis], "image", scale="unit")
+    count = checks.positive_int(count, "count", maximum=100)
+    batch = np.repeat(image[np.newaxis].astype("float32"), count, axis=0)
+    return np.asarray(augment(batch, training=True), dtype="float32")
+
+
+def plot_augmented(images: Sequence[np.ndarray], titles: Sequence[str], ncols: int = 8,
+                   title: str | None = None, panel_size: float = 1.6) -> Figure:
+    """Show images on one fixed brightness scale (0 black, 1 white), the first one framed as the original.
+
+    Unlike :func:`helpers.plot_panels`, panels are not rescaled to their own
+    range, so a change of contrast or brightness stays visible.
+    """
+    if (isinstance(images, np.ndarray) and images.ndim < 3) or isinstance(images, (str, bytes)) \
+            or not isinstance(images, (np.ndarray, Sequence)):
+        raise TypeError(f"images must be a list of images or an (N, H, W[, C]) array, got "
+                        f"{checks.describe(images)}.")
+    if isinstance(titles, str) or not isinstance(titles, Sequence):
+        raise TypeError(f"titles must be a list of strings, got {checks.describe(titles)}.")
+    if len(images) == 0:
+        raise ValueError("images is empty: pass at least one image (the original first, then its variants).")
+    grey = [np.asarray(i, dtype="float32") for i in images]
+    grey = [i[..., 0] if i.ndim == 3 and i.shape[-1] == 1 else i for i in grey]
+    if len({i.shape for i in grey}) != 1:
+        raise ValueError(f"images must all have one shape, got {sorted({i.shape for i in grey})}.")
+    stack = checks.images(np.stack(grey), "images", scale="unit")
+    if len(titles) != len(stack):
+        raise ValueError(f"images and titles must have the same length, got {len(stack)} and {len(titles)}.")
+    ncols = min(checks.positive_int(ncols, "ncols"), len(stack))
+    panel_size = checks.number(panel_size, "panel_size", 0.5, 10)
+    nrows = int(np.ceil(len(stack) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows + 0.6),
+                             squeeze=False, layout="constrained")
+    for k, (ax, image, name) in enumerate(zip(axes.flat, stack, titles)):
+        shown = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+        ax.imshow(shown, cmap="gray", vmin=0.0, vmax=1.0)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(name, fontsize=10, color=OKABE_ITO[0] if k == 0 else "black",
+                     fontweight="bold" if k == 0 else "normal")
+        if k == 0:  # the original: framed (colour) and bold title (second cue)
+            for side in ax.spines.values():
+                side.set_edgecolor(OKABE_ITO[0])
+                side.set_linewidth(3)
+    for ax in list(axes.flat)[len(stack):]:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
+    fig.supxlabel("pixel values drawn on one scale: 0 = black, 1 = white", fontsize=10)
+    return fig

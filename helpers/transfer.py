@@ -1,9 +1,9 @@
-"""Plumbing for augmentation (notebook 07) and transfer learning (notebook 09).
+"""Plumbing for transfer learning (notebook 09).
 
 Splitting a dataset into a source and a target task by class, drawing a few
-labelled examples per class, showing augmented images on a fixed brightness
-scale, and the optional ImageNet base that falls back to the offline one,
-announced, when its weights cannot be had within seconds.
+labelled examples per class, the sweep figure, and the optional ImageNet base
+that falls back to the offline one, announced, when its weights cannot be had
+within seconds. (Notebook 07's augmentation figures live in :mod:`helpers.plots`.)
 """
 
 from __future__ import annotations
@@ -16,7 +16,13 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import checks, network
-from .plots import MARKERS, MISTAKE_COLOUR, OKABE_ITO
+from .plots import (  # noqa: F401  (the augmentation figures moved to helpers.plots; their old names stay)
+    MARKERS,
+    MISTAKE_COLOUR,
+    OKABE_ITO,
+    augmented_variants,
+    plot_augmented,
+)
 
 IMAGENET_TIMEOUT_S = 8  # to the first byte, name lookup included: an unreachable host fails within seconds
 IMAGENET_DEADLINE_S = 120  # the whole weights file (about 9 MB): then the offline base, announced
@@ -70,70 +76,6 @@ def few_per_class(x: np.ndarray, y: np.ndarray, per_class: int, seed: int = 0
     return x[index], y[index]
 
 
-def augmented_variants(augment, image: np.ndarray, count: int) -> np.ndarray:
-    """Pass one image through ``augment`` in training mode ``count`` times; return the results.
-
-    ``augment``: a Keras layer or model of random preprocessing layers;
-    ``image``: (H, W, C) floats in [0, 1]. Returns float32 (count, H, W, C),
-    one independent random draw per row. Random layers carry their own
-    generators, seeded when they are built: after ``helpers.setup(SEED, ...)``
-    the same notebook run draws the same variants, and every call draws new ones.
-    """
-    if not callable(augment):
-        raise TypeError(f"augment must be a Keras layer or model, got {checks.describe(augment)}.")
-    image = checks.array(image, "image", ndim=3)
-    checks.images(image[np.newaxis], "image", scale="unit")
-    count = checks.positive_int(count, "count", maximum=100)
-    batch = np.repeat(image[np.newaxis].astype("float32"), count, axis=0)
-    return np.asarray(augment(batch, training=True), dtype="float32")
-
-
-def plot_augmented(images: Sequence[np.ndarray], titles: Sequence[str], ncols: int = 8,
-                   title: str | None = None, panel_size: float = 1.6) -> Figure:
-    """Show images on one fixed brightness scale (0 black, 1 white), the first one framed as the original.
-
-    Unlike :func:`helpers.plot_panels`, panels are not rescaled to their own
-    range, so a change of contrast or brightness stays visible.
-    """
-    if (isinstance(images, np.ndarray) and images.ndim < 3) or isinstance(images, (str, bytes)) \
-            or not isinstance(images, (np.ndarray, Sequence)):
-        raise TypeError(f"images must be a list of images or an (N, H, W[, C]) array, got "
-                        f"{checks.describe(images)}.")
-    if isinstance(titles, str) or not isinstance(titles, Sequence):
-        raise TypeError(f"titles must be a list of strings, got {checks.describe(titles)}.")
-    if len(images) == 0:
-        raise ValueError("images is empty: pass at least one image (the original first, then its variants).")
-    grey = [np.asarray(i, dtype="float32") for i in images]
-    grey = [i[..., 0] if i.ndim == 3 and i.shape[-1] == 1 else i for i in grey]
-    if len({i.shape for i in grey}) != 1:
-        raise ValueError(f"images must all have one shape, got {sorted({i.shape for i in grey})}.")
-    stack = checks.images(np.stack(grey), "images", scale="unit")
-    if len(titles) != len(stack):
-        raise ValueError(f"images and titles must have the same length, got {len(stack)} and {len(titles)}.")
-    ncols = min(checks.positive_int(ncols, "ncols"), len(stack))
-    panel_size = checks.number(panel_size, "panel_size", 0.5, 10)
-    nrows = int(np.ceil(len(stack) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows + 0.6),
-                             squeeze=False, layout="constrained")
-    for k, (ax, image, name) in enumerate(zip(axes.flat, stack, titles)):
-        shown = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
-        ax.imshow(shown, cmap="gray", vmin=0.0, vmax=1.0)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(name, fontsize=10, color=OKABE_ITO[0] if k == 0 else "black",
-                     fontweight="bold" if k == 0 else "normal")
-        if k == 0:  # the original: framed (colour) and bold title (second cue)
-            for side in ax.spines.values():
-                side.set_edgecolor(OKABE_ITO[0])
-                side.set_linewidth(3)
-    for ax in list(axes.flat)[len(stack):]:
-        ax.axis("off")
-    if title:
-        fig.suptitle(title)
-    fig.supxlabel("pixel values drawn on one scale: 0 = black, 1 = white", fontsize=10)
-    return fig
-
-
 def plot_validation_bars(scores: dict[str, float], title: str, chance: float | None = None) -> Figure:
     """Horizontal bars of validation accuracy per variant, each labelled with its value.
 
@@ -160,19 +102,23 @@ def plot_validation_bars(scores: dict[str, float], title: str, chance: float | N
     return fig
 
 
-def plot_sweep(scores: dict[str, dict[float, float]], title: str, chance: float | None = None) -> Figure:
+def plot_sweep(scores: dict[str, dict[float, float]], title: str, chance: float | None = None,
+               xlabel: str = "learning rate (log scale)") -> Figure:
     """Validation accuracy against learning rate (log scale), one line per option, its best rate ringed.
 
     ``scores``: ``{option: {learning_rate: validation accuracy}}``, as many
     rates per option as were swept. Options differ in colour, marker and line
-    style. ``chance``: draws the chance level as a dashed vermillion line.
+    style. ``chance``: draws the chance level as a grey dash-dotted line behind
+    the options' lines (no option's colour or line style). ``xlabel``: what the
+    rate is (say which epochs it applies to when the runs have stages).
     Returns the Figure.
     """
     if not isinstance(scores, dict) or not scores:
         raise TypeError(f"scores must be a non-empty dict {{option: {{learning_rate: accuracy}}}}, "
                         f"got {checks.describe(scores)}.")
     checks.text(title, "title")
-    styles = ("-", "--", ":", "-.")
+    checks.text(xlabel, "xlabel")
+    styles = ("-", "--", ":")  # "-." is the chance line's
     fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
     for k, (option, sweep) in enumerate(scores.items()):
         if not isinstance(sweep, dict) or not sweep:
@@ -191,10 +137,10 @@ def plot_sweep(scores: dict[str, dict[float, float]], title: str, chance: float 
             label="best of its sweep")  # the legend's entry for every ring
     if chance is not None:
         chance = checks.number(chance, "chance", 0, 1)
-        ax.axhline(chance, color=MISTAKE_COLOUR, linestyle="--", linewidth=1, label=f"chance ({chance:.2f})")
+        ax.axhline(chance, color="grey", linestyle="-.", linewidth=1.5, zorder=0, label=f"chance ({chance:.2f})")
     ax.set_xscale("log")
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel("learning rate (log scale)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("validation accuracy")
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -32,7 +32,6 @@ from helpers import (
     runtime,
     standins,
     training,
-    transfer,
     widgets,
 )
 from helpers.training import TrainingRecord
@@ -532,10 +531,12 @@ CASES = [
     ("saved_stems prefix", lambda: artifacts.saved_stems(PROFILE, prefix=None), TypeError,
      "prefix must be a string"),
 
-    # --- transfer and network ----------------------------------------------------------------
-    ("plot_augmented empty", lambda: transfer.plot_augmented([], []), ValueError, "images is empty"),
-    ("plot_augmented none", lambda: transfer.plot_augmented(None, []), TypeError,
+    # --- augmentation and network ------------------------------------------------------------
+    ("plot_augmented empty", lambda: plots.plot_augmented([], []), ValueError, "images is empty"),
+    ("plot_augmented none", lambda: plots.plot_augmented(None, []), TypeError,
      "images must be a list of images"),
+    ("augmented_variants augment", lambda: plots.augmented_variants("flip", np.zeros((4, 4, 1)), 2), TypeError,
+     "augment must be a Keras layer"),
     ("download_limits deadline", lambda: network.download_limits(deadline_s=0).__enter__(), ValueError,
      "deadline_s must lie in"),
     ("download_limits first byte str", lambda: network.download_limits(first_byte_s="8").__enter__(),

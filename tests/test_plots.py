@@ -319,3 +319,56 @@ def test_search_plot_draws_one_marked_line_per_option_on_a_log_axis():
 def test_search_plot_rejects_bad_input(scores, values, message):
     with pytest.raises((TypeError, ValueError), match=message):
         helpers.plot_search(scores, values)
+
+
+def test_augmented_variants_are_random_shaped_and_reproducible_from_the_seed_the_layer_was_built_under():
+    import keras  # here, not at the top: the other figure tests need no TensorFlow
+
+    image = np.random.default_rng(0).uniform(0, 1, (12, 12, 1)).astype("float32")
+
+    def draw(seed):
+        keras.utils.set_random_seed(seed)
+        return helpers.augmented_variants(keras.layers.RandomTranslation(0.3, 0.3, fill_mode="constant"),
+                                           image, 4)
+    first = draw(1)
+    assert first.shape == (4, 12, 12, 1) and first.dtype == np.float32
+    assert np.array_equal(first, draw(1))
+    assert not np.allclose(first[0], first[1])
+    assert not np.allclose(first, draw(2))
+
+
+def test_an_identity_augmentation_returns_copies():
+    import keras
+
+    image = np.full((6, 6, 1), 0.5, dtype="float32")
+    assert np.array_equal(helpers.augmented_variants(keras.layers.Identity(), image, 3),
+                          np.repeat(image[None], 3, axis=0))
+
+
+def test_augmented_variants_bad_inputs():
+    import keras
+
+    with pytest.raises(ValueError, match="0–255|divide by 255"):
+        helpers.augmented_variants(keras.layers.Identity(), np.full((4, 4, 1), 200.0), 2)
+    with pytest.raises(TypeError, match="augment"):
+        helpers.augmented_variants("flip", np.zeros((4, 4, 1)), 2)
+    with pytest.raises(ValueError, match="count"):
+        helpers.augmented_variants(keras.layers.Identity(), np.zeros((4, 4, 1)), 0)
+
+
+def test_augmented_figure_draws_every_image_on_one_fixed_scale():
+    images = [np.full((5, 5, 1), 0.2), np.full((5, 5, 1), 0.4), np.full((5, 5), 0.9)]
+    fig = helpers.plot_augmented(images, ["original", "a", "b"], ncols=2, title="t")
+    assert isinstance(fig, Figure)
+    drawn = [ax for ax in fig.axes if ax.images]
+    assert len(drawn) == 3 and all(ax.images[0].get_clim() == (0.0, 1.0) for ax in drawn)
+    assert [ax.get_title() for ax in drawn] == ["original", "a", "b"]
+
+
+def test_augmented_figure_refuses_mismatched_titles_and_unscaled_images():
+    with pytest.raises(ValueError, match="same length"):
+        helpers.plot_augmented([np.zeros((4, 4))] * 2, ["one"])
+    with pytest.raises(ValueError, match="\\[0, 1\\]"):
+        helpers.plot_augmented([np.full((4, 4), 3.0)], ["x"])
+    with pytest.raises(ValueError, match="one shape"):
+        helpers.plot_augmented([np.zeros((4, 4)), np.zeros((5, 5))], ["x", "y"])

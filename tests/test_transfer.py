@@ -6,8 +6,8 @@ import time
 import keras
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
 
+import helpers
 from helpers import transfer
 
 
@@ -64,48 +64,11 @@ class TestFewPerClass:
             transfer.few_per_class(*labelled, 0)
 
 
-class TestAugmentation:
-    def test_variants_are_random_shaped_and_reproducible_from_the_seed_the_layer_was_built_under(self):
-        image = np.random.default_rng(0).uniform(0, 1, (12, 12, 1)).astype("float32")
+def test_the_augmentation_figures_moved_to_plots_and_keep_their_old_names():
+    from helpers import plots
 
-        def draw(seed):
-            keras.utils.set_random_seed(seed)
-            return transfer.augmented_variants(keras.layers.RandomTranslation(0.3, 0.3, fill_mode="constant"),
-                                               image, 4)
-        first = draw(1)
-        assert first.shape == (4, 12, 12, 1) and first.dtype == np.float32
-        assert np.array_equal(first, draw(1))
-        assert not np.allclose(first[0], first[1])
-        assert not np.allclose(first, draw(2))
-
-    def test_an_identity_augmentation_returns_copies(self):
-        image = np.full((6, 6, 1), 0.5, dtype="float32")
-        assert np.array_equal(transfer.augmented_variants(keras.layers.Identity(), image, 3),
-                              np.repeat(image[None], 3, axis=0))
-
-    def test_bad_inputs(self):
-        with pytest.raises(ValueError, match="0–255|divide by 255"):
-            transfer.augmented_variants(keras.layers.Identity(), np.full((4, 4, 1), 200.0), 2)
-        with pytest.raises(TypeError, match="augment"):
-            transfer.augmented_variants("flip", np.zeros((4, 4, 1)), 2)
-        with pytest.raises(ValueError, match="count"):
-            transfer.augmented_variants(keras.layers.Identity(), np.zeros((4, 4, 1)), 0)
-
-    def test_figure_draws_every_image_on_one_fixed_scale(self):
-        images = [np.full((5, 5, 1), 0.2), np.full((5, 5, 1), 0.4), np.full((5, 5), 0.9)]
-        fig = transfer.plot_augmented(images, ["original", "a", "b"], ncols=2, title="t")
-        assert isinstance(fig, Figure)
-        drawn = [ax for ax in fig.axes if ax.images]
-        assert len(drawn) == 3 and all(ax.images[0].get_clim() == (0.0, 1.0) for ax in drawn)
-        assert [ax.get_title() for ax in drawn] == ["original", "a", "b"]
-
-    def test_figure_refuses_mismatched_titles_and_unscaled_images(self):
-        with pytest.raises(ValueError, match="same length"):
-            transfer.plot_augmented([np.zeros((4, 4))] * 2, ["one"])
-        with pytest.raises(ValueError, match="\\[0, 1\\]"):
-            transfer.plot_augmented([np.full((4, 4), 3.0)], ["x"])
-        with pytest.raises(ValueError, match="one shape"):
-            transfer.plot_augmented([np.zeros((4, 4)), np.zeros((5, 5))], ["x", "y"])
+    assert transfer.augmented_variants is plots.augmented_variants is helpers.augmented_variants
+    assert transfer.plot_augmented is plots.plot_augmented is helpers.plot_augmented
 
 
 class TestValidationBars:
@@ -136,6 +99,19 @@ class TestSweepPlot:
         rings = [line for line in ax.lines if line.get_markerfacecolor() == "none" and len(line.get_xdata())]
         assert [(float(r.get_xdata()[0]), float(r.get_ydata()[0])) for r in rings] == [(1e-1, 0.7), (1e-3, 0.8)]
         assert ax.get_xscale() == "log" and ax.get_ylabel() == "validation accuracy"
+        assert ax.get_xlabel() == "learning rate (log scale)"
+
+    def test_the_chance_line_looks_like_no_option_and_lies_behind_them(self):
+        scores = {name: {1e-3: 0.2, 1e-2: 0.5} for name in ("(a)", "(b)", "(c)")}
+        fig = transfer.plot_sweep(scores, title="sweep", chance=0.2, xlabel="rate of the last 10 epochs")
+        ax = fig.axes[0]
+        lines = {line.get_label(): line for line in ax.lines}
+        chance = lines["chance (0.20)"]
+        options = [lines[name] for name in scores]
+        assert chance.get_linestyle() not in {line.get_linestyle() for line in options}
+        assert chance.get_color() not in {line.get_color() for line in options}
+        assert chance.get_zorder() < min(line.get_zorder() for line in options)
+        assert ax.get_xlabel() == "rate of the last 10 epochs"
 
     def test_bad_scores_are_named(self):
         with pytest.raises(TypeError, match="non-empty dict"):
@@ -146,6 +122,8 @@ class TestSweepPlot:
             transfer.plot_sweep({"a": {0.01: 1.5}}, title="t")
         with pytest.raises(ValueError, match="learning rate"):
             transfer.plot_sweep({"a": {0.0: 0.5}}, title="t")
+        with pytest.raises(TypeError, match="xlabel"):
+            transfer.plot_sweep({"a": {0.01: 0.5}}, title="t", xlabel=None)
 
 
 @pytest.fixture

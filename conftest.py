@@ -19,15 +19,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent
 
-# Importing helpers (below) sets TF_CPP_MIN_LOG_LEVEL in this process; remember whether
-# it was ours, so kernels start as a learner's do and the setup cell has to quieten TensorFlow.
+# Importing helpers (in pytest_configure) sets TF_CPP_MIN_LOG_LEVEL in this process; remember
+# whether it was ours, so kernels start as a learner's do and the setup cell has to quieten TensorFlow.
 TF_LOG_LEVEL_WAS_SET = "TF_CPP_MIN_LOG_LEVEL" in os.environ
 # Keras reads $KERAS_HOME once, when it is imported, and importing helpers imports it: set the
 # test run's Keras home first (use_test_environment keeps it), so that no test reads or writes
 # the developer's ~/.keras.
 os.environ.setdefault("KERAS_HOME", str(ROOT / ".cache" / "keras"))
-
-from helpers.runtime import use_test_environment  # noqa: E402
 
 # What a notebook may write to stderr, one commented pattern each, removed from a cell's
 # stderr before the check (re.M: ^ and $ are line boundaries).
@@ -40,6 +38,12 @@ STDERR_ALLOWED = (
 
 
 def pytest_configure(config):
+    if config.getoption("numprocesses", None) and "PYTEST_XDIST_WORKER" not in os.environ:
+        # pytest-xdist's controller runs no test: each worker sets the environment itself, so the
+        # controller skips importing helpers (TensorFlow: 6 s before any worker starts).
+        return
+    from helpers.runtime import use_test_environment
+
     use_test_environment(ROOT)
     if not TF_LOG_LEVEL_WAS_SET:
         os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)

@@ -26,6 +26,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ if str(ROOT) not in sys.path:  # `python benchmarks/run.py` puts benchmarks/, no
 
 from benchmarks import flops, stats  # noqa: E402
 from benchmarks.workloads import RESULT_PREFIX  # noqa: E402
+from helpers.runtime import ARTIFACTS_VARIABLE  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 SECTIONS = ("peak", "accuracy", "loop", "throughput", "notebooks")
@@ -61,6 +63,7 @@ class Settings:
     budget: float = 45.0
     iterations: int = 300
     notebook_profiles: tuple[str, ...] = ("quick",)
+    save_notebooks: str | None = None   # a folder for the executed notebooks, or None
     accuracy_configs: tuple[str, ...] = DEFAULT_ACCURACY_CONFIGS
 
     def describe(self) -> str:
@@ -240,10 +243,16 @@ def measure_notebooks(settings: Settings) -> dict:
     """Each notebook's wall time, once per profile (a kernel of its own each)."""
     results = {}
     for profile in settings.notebook_profiles:
+        # One fresh artifacts folder per profile, shared by its runs: notebook 06 then evaluates the
+        # models 04 and 05 just saved, as in a class, instead of training its own.
+        os.environ[ARTIFACTS_VARIABLE] = tempfile.mkdtemp(prefix=f"cnn-bench-artifacts-{profile}-")
         for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
             # MNIST cannot be downloaded here; real Fashion-MNIST has the same shapes and sizes.
             overrides = ['DATASET = "fashion_mnist"'] if "lenet5" in path.name and profile != "smoke" else []
-            result = run_workload("notebook_time", path=str(path), profile=profile, overrides=overrides)
+            save_to = (str(Path(settings.save_notebooks) / f"{path.stem}.{profile}.ipynb")
+                       if settings.save_notebooks else None)
+            result = run_workload("notebook_time", path=str(path), profile=profile, overrides=overrides,
+                                  save_to=save_to)
             results[f"{profile}/{path.stem}"] = result
             print(f"  notebook {profile}/{path.stem}: {result['seconds']:.0f} s", flush=True)
     return results
@@ -422,6 +431,8 @@ def parse_settings(argv: list[str] | None) -> tuple[Settings, tuple[str, ...]]:
                         help=f"time-to-accuracy configurations (default {' '.join(DEFAULT_ACCURACY_CONFIGS)})")
     parser.add_argument("--notebook-profiles", nargs="*", choices=("smoke", "quick"),
                         help="profiles to time the notebooks under (default quick; none with --quick)")
+    parser.add_argument("--save-notebooks", metavar="FOLDER",
+                        help="also write each executed notebook there (NN_name.<profile>.ipynb), to read its outputs")
     args = parser.parse_args(argv)
     base = QUICK if args.quick else FULL
     changes = {key: value for key, value in (("rounds", args.rounds), ("scale", args.scale),
@@ -429,6 +440,9 @@ def parse_settings(argv: list[str] | None) -> tuple[Settings, tuple[str, ...]]:
                                              ("iterations", args.iterations)) if value is not None}
     if args.notebook_profiles is not None:
         changes["notebook_profiles"] = tuple(args.notebook_profiles)
+    if args.save_notebooks:
+        Path(args.save_notebooks).mkdir(parents=True, exist_ok=True)
+        changes["save_notebooks"] = str(Path(args.save_notebooks).resolve())
     if args.accuracy_configs:
         changes["accuracy_configs"] = tuple(dict.fromkeys(args.accuracy_configs))
     for key in ("rounds", "seeds", "iterations"):

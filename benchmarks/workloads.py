@@ -416,11 +416,13 @@ def time_to_accuracy(config: dict, seed: int, budget_seconds: float = 45.0) -> d
 # --------------------------------------------------------------------------- notebooks
 
 
-def notebook_time(path: str, profile: str, overrides: list[str] | None = None, timeout: int = 900) -> dict:
+def notebook_time(path: str, profile: str, overrides: list[str] | None = None, timeout: int = 900,
+                  save_to: str | None = None) -> dict:
     """Wall time of running the notebook at ``path`` top to bottom in a fresh kernel under ``profile``.
 
     The same as ``tests/refresh_notebook_outputs.py``'s ``run`` (the test
-    environment, ``overrides`` run right after the parameters cell); nothing is saved.
+    environment, ``overrides`` run right after the parameters cell). The executed
+    notebook is written to ``save_to`` when given (to read what that run printed).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -439,7 +441,10 @@ def notebook_time(path: str, profile: str, overrides: list[str] | None = None, t
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()
-    return {"notebook": path.stem, "profile": profile, "seconds": time.perf_counter() - start}
+    seconds = time.perf_counter() - start
+    if save_to is not None:
+        nbformat.write(notebook, save_to)
+    return {"notebook": path.stem, "profile": profile, "seconds": seconds}
 
 
 # --------------------------------------------------------------------------- entry point

@@ -1,6 +1,7 @@
 """The benchmarks' pure parts: multiply-add counts, interleaved-round statistics, the table, settings."""
 
 import math
+import os
 
 import pytest
 
@@ -134,6 +135,32 @@ def test_settings_label_every_reduced_run_as_quick():
     assert full.accuracy_configs[:2] == ("notebook05", "notebook05_constant")  # the headline first
     with pytest.raises(SystemExit):
         run.parse_settings(["--rounds", "0"])
+
+
+def test_notebooks_share_one_fresh_artifacts_folder_per_profile_and_can_be_kept(monkeypatch, tmp_path):
+    """Notebook 06 must find what 04 and 05 saved in the same run (not train its own, which would
+    time something a class never waits for); --save-notebooks hands each run a path of its own."""
+    calls = []
+
+    def fake_workload(function, **kwargs):
+        calls.append((kwargs, os.environ[run.ARTIFACTS_VARIABLE]))
+        return {"seconds": 1.0}
+
+    monkeypatch.setattr(run, "run_workload", fake_workload)
+    monkeypatch.setenv(run.ARTIFACTS_VARIABLE, str(tmp_path / "a developer's folder"))
+    settings, _ = run.parse_settings(["--notebook-profiles", "smoke", "quick", "--save-notebooks", str(tmp_path)])
+    results = run.measure_notebooks(settings)
+    folders = {profile: {folder for kwargs, folder in calls if kwargs["profile"] == profile}
+               for profile in ("smoke", "quick")}
+    assert all(len(found) == 1 for found in folders.values()) and folders["smoke"] != folders["quick"]
+    assert str(tmp_path / "a developer's folder") not in folders["smoke"] | folders["quick"]
+    saved = [kwargs["save_to"] for kwargs, _ in calls]
+    assert len(set(saved)) == len(saved) == len(results) and all(p.startswith(str(tmp_path)) for p in saved)
+    assert any(p.endswith("05_lenet5_mnist_train_on_batch.quick.ipynb") for p in saved)
+    unsaved, _ = run.parse_settings(["--notebook-profiles", "smoke"])
+    calls.clear()
+    run.measure_notebooks(unsaved)
+    assert all(kwargs["save_to"] is None for kwargs, _ in calls)
 
 
 NOTEBOOK05_SETTINGS = {"kind": "loop", "schedule": "warmup_cosine", "batch": 100, "eval_every": 5,

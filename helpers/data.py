@@ -143,7 +143,7 @@ REGISTRY: dict[str, DatasetInfo] = {
             class_names=("airplane", "automobile", "bird", "cat", "deer",
                          "dog", "frog", "horse", "ship", "truck"),
             image_shape=(32, 32, 3), label_shape=(1,), real_sizes=(50_000, 10_000),
-            profile_sizes={"full": (None, None), "quick": (3_500, 2_000), "smoke": (1_000, 300)},
+            profile_sizes={"full": (None, None), "quick": (3_000, 2_000), "smoke": (1_000, 300)},
             cache_files=("cifar-10-batches-py-target_archive",), download="170.5 MB (163 MiB)",
             make_standin=_shapes_standin("cifar10", 32, 3, (1,), (50_000, 10_000)),
             cache_sha256={"cifar-10-batches-py-target_archive":

@@ -147,6 +147,7 @@ def test_notebooks_share_one_fresh_artifacts_folder_per_profile_and_can_be_kept(
         return {"seconds": 1.0}
 
     monkeypatch.setattr(run, "run_workload", fake_workload)
+    monkeypatch.setattr(run.tempfile, "tempdir", str(tmp_path))  # its fresh folders go here
     monkeypatch.setenv(run.ARTIFACTS_VARIABLE, str(tmp_path / "a developer's folder"))
     settings, _ = run.parse_settings(["--notebook-profiles", "smoke", "quick", "--save-notebooks", str(tmp_path)])
     results = run.measure_notebooks(settings)

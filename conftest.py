@@ -37,11 +37,19 @@ STDERR_ALLOWED = (
 )
 
 
+# What helpers.runtime.use_test_environment sets; all present means a pytest run started this one
+# (tests/test_notebook_stderr.py runs nbval in a subprocess) and there is nothing to add.
+TEST_ENVIRONMENT = ("CNN_PROFILE", "KERAS_HOME", "CNN_ARTIFACTS_DIR", "CNN_STATIC_WIDGETS")
+
+
 def pytest_configure(config):
     if config.getoption("numprocesses", None) and "PYTEST_XDIST_WORKER" not in os.environ:
         # pytest-xdist's controller runs no test: each worker sets the environment itself, so the
         # controller skips importing helpers (TensorFlow: 6 s before any worker starts).
         return
+    if all(name in os.environ for name in TEST_ENVIRONMENT) and "MPLBACKEND" not in os.environ:
+        Path(os.environ["KERAS_HOME"]).mkdir(parents=True, exist_ok=True)
+        return  # use_test_environment would change nothing else; importing helpers costs 6 s
     from helpers.runtime import use_test_environment
 
     use_test_environment(ROOT)

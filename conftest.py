@@ -69,12 +69,27 @@ def run_unit(nodeid: str) -> str:
     return CHAIN_UNIT if path.startswith(HAND_OFF_CHAIN) else path
 
 
+# The test files that start kernels or subprocesses, or train (10-30 s each under smoke): handed
+# out right after the notebooks, so that the run ends on short files and neither worker waits
+# long for the other. Measured with `pytest --durations=0`; an order, not a contract.
+SLOW_TEST_FILES = ("tests/test_notebook_parameters.py", "tests/test_training.py",
+                   "tests/test_notebook_stderr.py", "tests/test_models.py", "tests/test_colab_setup.py")
+
+
+def hand_out_order(nodeid: str) -> tuple:
+    """Sort key of a test in the order xdist hands out units: the chained notebooks, the other
+    notebooks, the slow test files, then the rest (a stable sort keeps each unit's own order)."""
+    unit = run_unit(nodeid)
+    if unit == CHAIN_UNIT:
+        return (0, 0)
+    if unit.startswith("notebooks/"):
+        return (1, 0)
+    return (2, SLOW_TEST_FILES.index(unit)) if unit in SLOW_TEST_FILES else (3, 0)
+
+
 def pytest_collection_modifyitems(config, items):
-    # Under xdist, longest first: the chained notebooks, the other notebooks, then the test files
-    # (a stable sort keeps each file's and each notebook's own order).
     if hasattr(config, "workerinput"):  # an xdist worker: the order the scheduler hands out units in
-        items.sort(key=lambda item: (run_unit(item.nodeid) != CHAIN_UNIT,
-                                     not item.nodeid.startswith("notebooks/")))
+        items.sort(key=lambda item: hand_out_order(item.nodeid))
 
 
 @pytest.hookimpl(optionalhook=True)

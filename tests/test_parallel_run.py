@@ -42,6 +42,18 @@ def test_every_notebook_that_saves_or_loads_a_hand_off_shares_one_unit():
     assert all(run_unit(f"notebooks/{path.name}::Cell 0") == f"notebooks/{path.name}" for path in others)
 
 
+def test_units_are_handed_out_chain_then_notebooks_then_slow_test_files_then_the_rest():
+    conftest = root_conftest()
+    ids = ["tests/test_ops.py::test_x", "tests/test_training.py::test_y", "notebooks/05_lenet5.ipynb::Cell 0",
+           "tests/test_notebook_parameters.py::test_z", "notebooks/01_convolution.ipynb::Cell 2",
+           "notebooks/04_batchnorm.ipynb::Cell 1"]
+    ordered = sorted(ids, key=conftest.hand_out_order)
+    assert ordered == ["notebooks/05_lenet5.ipynb::Cell 0", "notebooks/04_batchnorm.ipynb::Cell 1",
+                       "notebooks/01_convolution.ipynb::Cell 2", "tests/test_notebook_parameters.py::test_z",
+                       "tests/test_training.py::test_y", "tests/test_ops.py::test_x"]
+    assert all((ROOT / path).exists() for path in conftest.SLOW_TEST_FILES)
+
+
 def test_the_parallel_run_is_configured_with_this_scheduler():
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert '"-n", "2", "--dist", "loadfile"' in pyproject

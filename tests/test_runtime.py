@@ -152,6 +152,17 @@ def test_test_environment_is_shared_and_keeps_what_is_set(monkeypatch, tmp_path)
     assert runtime.use_test_environment(tmp_path, "full")["CNN_PROFILE"] == "full"  # a tool's choice wins
 
 
+def test_conftest_knows_every_variable_the_test_environment_sets():
+    """The root conftest skips importing helpers when these are all set (a pytest run started by a
+    test run); a variable added to use_test_environment but not there would go unset in that run."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("root_conftest", Path(__file__).parent.parent / "conftest.py")
+    root_conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root_conftest)
+    assert set(root_conftest.TEST_ENVIRONMENT) == set(runtime.use_test_environment(Path(__file__).parent.parent))
+
+
 def test_tensorflow_retracing_warning_is_dropped_and_other_warnings_are_kept(caplog):
     """Calling predict on many different models (as the notebooks do) must not print TF's retracing warning."""
     import logging

@@ -2,12 +2,15 @@
 
 import pytest
 
-import helpers
+# helpers (and so TensorFlow, 6-10 s) is imported inside the fixtures, not here: pytest loads this
+# file in pytest-xdist's controller too, which runs no test, and every worker would wait for it.
 
 
 @pytest.fixture
 def make_profile(tmp_path):
     """Build a Profile explicitly, as a notebook's resolve cell would, with artifacts in tmp_path."""
+    import helpers
+
     def make(name: str = "smoke", allow_standin: bool | None = None) -> helpers.Profile:
         standin = name == "smoke" if allow_standin is None else allow_standin
         return helpers.Profile(name, "set by the test", standin, tmp_path / "artifacts")

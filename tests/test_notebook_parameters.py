@@ -1,8 +1,10 @@
 """The parameters cell decides what a notebook does, and notebook 06 evaluates what 05 saved.
 
-These run notebooks in fresh kernels with ``CNN_PROFILE`` unset, so the only thing
-that can choose the profile is what the parameters cell says (as a teacher's edit or
-a papermill override would).
+The first cells of notebooks 01, 05 and 06 run with ``CNN_PROFILE`` unset, so the only thing
+that can choose the profile is what the parameters cell says (as a teacher's edit or a
+papermill override would). They run one after another in one fresh kernel, its namespace
+emptied (``%reset -f``) before each notebook as if it had a kernel of its own: every kernel
+start pays TensorFlow's import again (about 6 s).
 """
 
 import re
@@ -29,51 +31,37 @@ def with_parameters(path: Path, **values) -> nbformat.NotebookNode:
     return notebook
 
 
-def execute(notebook: nbformat.NotebookNode, cells: int | None = None) -> str:
-    """Run the first ``cells`` cells (all by default) in the notebooks' folder; return their text output."""
-    if cells is not None:
-        notebook.cells = notebook.cells[:cells]
-    NotebookClient(notebook, timeout=600, kernel_name="python3",
+def first_cells(notebook: nbformat.NotebookNode, through: str, then: str | None = None) -> list:
+    """The notebook's cells up to the first code cell containing ``through``, and ``then`` after it."""
+    last = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and through in c.source)
+    return notebook.cells[:last + 1] + ([nbformat.v4.new_code_cell(then)] if then else [])
+
+
+# Empties the namespace and prints what is left that a notebook could use (IPython's own names aside).
+RESET = """%reset -f
+print("names kept from before:", sorted(name for name in globals() if not name.startswith("_")
+                                        and name not in ("In", "Out", "get_ipython", "exit", "quit", "open")))"""
+
+
+def execute_in_one_kernel(parts: dict[str, list]) -> dict[str, str]:
+    """Run each part's cells in turn in one fresh kernel, the namespace emptied before each part, in the
+    notebooks' folder; return each part's text output."""
+    cells, spans = [], {}
+    for name, part in parts.items():
+        reset = [nbformat.v4.new_code_cell(RESET)] if cells else []
+        spans[name] = (len(cells), len(cells) + len(reset) + len(part))
+        cells += reset + part
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    NotebookClient(notebook, timeout=600, kernel_name="python3", shutdown_kernel="immediate",
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
-    return "\n".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
-                     for output in cell.outputs)
+    return {name: "\n".join(output.get("text", "") for cell in notebook.cells[start:stop]
+                            if cell.cell_type == "code" for output in cell.outputs)
+            for name, (start, stop) in spans.items()}
 
 
-@pytest.fixture
-def no_profile_variable(monkeypatch, tmp_path):
-    monkeypatch.delenv("CNN_PROFILE", raising=False)
-    monkeypatch.delenv("CNN_ALLOW_STANDIN", raising=False)
-    monkeypatch.setenv("CNN_ARTIFACTS_DIR", str(tmp_path))
-    return tmp_path
-
-
-def test_profile_none_without_the_variable_runs_quick_on_a_cpu_and_says_why(no_profile_variable):
-    if gpu_available():
-        pytest.skip("this machine has a GPU: PROFILE = None would mean full")
-    notebook = nbformat.read(NOTEBOOKS / "01_convolution_and_pooling.ipynb", as_version=4)
-    resolve = next(i for i, c in enumerate(notebook.cells) if "resolve_profile(PROFILE)" in c.source)
-    notebook.cells.insert(resolve + 1, nbformat.v4.new_code_cell("print('resolved:', profile.name, PHOTO_DOWNSCALE)"))
-    text = execute(notebook, cells=resolve + 2)
-    assert "profile quick (PROFILE = None and TensorFlow sees no GPU)" in text
-    assert "resolved: quick 4" in text  # and the quick photo size follows (smoke: 8, full: 2)
-
-
-def test_smoke_in_the_cell_runs_smoke_and_notebook_06_evaluates_what_05_saved(no_profile_variable):
-    """Notebook 05 with PROFILE = "smoke" and DATASET = "fashion_mnist" written in its parameters
-    cell loads the smoke sizes; a LeNet-5 saved under that dataset is what notebook 06 then
-    evaluates. (nbval runs 05 and 06 whole, in order, under $CNN_PROFILE=smoke; this test checks
-    the parameters cell and the dataset hand-off without training.)"""
-    notebook_05 = with_parameters(NOTEBOOKS / "05_lenet5_mnist_train_on_batch.ipynb",
-                                  PROFILE="smoke", DATASET="fashion_mnist")
-    loaded = next(i for i, c in enumerate(notebook_05.cells) if "helpers.load_dataset(DATASET" in c.source)
-    notebook_05.cells.insert(loaded + 1, nbformat.v4.new_code_cell("print(data.summary())"))
-    text_05 = execute(notebook_05, cells=loaded + 2)
-    assert "profile smoke (PROFILE = 'smoke' in the parameters cell)" in text_05
-    assert re.search(r"x_train\s+\(900, 28, 28\)", text_05) and re.search(r"x_val\s+\(100, 28, 28\)", text_05)
-    assert re.search(r"x_test\s+\(300, 28, 28\)", text_05)  # the smoke sizes of the registry
-
-    # What 05 saves at its end, and what 04 saves: untrained models spare this test the training
-    # (the nbval run trains and saves them for real).
+def save_untrained_hand_offs() -> None:
+    """What 05 saves at its end (on Fashion-MNIST), and what 04 saves: untrained models spare these
+    tests the training (the nbval run trains and saves them for real)."""
     smoke = helpers.resolve_profile("smoke")
     fashion = helpers.load_dataset("fashion_mnist", smoke, validation_size=0.1)
     record = helpers.TrainingRecord(iterations=[1], train_loss=[2.3], train_accuracy=[0.1], batch_size=100)
@@ -81,10 +69,57 @@ def test_smoke_in_the_cell_runs_smoke_and_notebook_06_evaluates_what_05_saved(no
     cifar = helpers.load_dataset("cifar10", smoke, train_size=100, test_size=20, validation_size=0.2)
     untrained = recipes.BATCHNORM_CNN.build(recipes.BATCHNORM_CNN.budget(smoke))
     helpers.save_trained(recipes.BATCHNORM_CNN, smoke, cifar, untrained, {"loss": [2.3], "val_loss": [2.3]})
-    assert (no_profile_variable / "smoke" / "lenet5_fashion_mnist" / "model.keras").exists()
 
-    notebook_06 = with_parameters(NOTEBOOKS / "06_evaluation_plots.ipynb", PROFILE="smoke")
-    cases = next(i for i, c in enumerate(notebook_06.cells) if c.source.startswith("def make_case("))
-    text_06 = execute(notebook_06, cells=cases + 1)  # loading and evaluating; plots are nbval's
-    assert "lenet5_fashion_mnist: loaded the model notebook 05 saved" in text_06
-    assert re.search(r"LeNet-5 on Fashion-MNIST +[\d.]+ of +100 +[\d.]+ of +300", text_06)  # validation, test
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    """Each notebook's text output, and the artifacts folder its kernel used."""
+    artifacts = tmp_path_factory.mktemp("artifacts")
+    with pytest.MonkeyPatch.context() as environment:  # the kernel inherits this process's environment
+        environment.delenv("CNN_PROFILE", raising=False)
+        environment.delenv("CNN_ALLOW_STANDIN", raising=False)
+        environment.setenv("CNN_ARTIFACTS_DIR", str(artifacts))
+        save_untrained_hand_offs()
+        texts = execute_in_one_kernel({
+            "01": first_cells(nbformat.read(NOTEBOOKS / "01_convolution_and_pooling.ipynb", as_version=4),
+                              "resolve_profile(PROFILE)", "print('resolved:', profile.name, PHOTO_DOWNSCALE)"),
+            # 05 with PROFILE = "smoke" and DATASET = "fashion_mnist" written in its parameters cell
+            "05": first_cells(with_parameters(NOTEBOOKS / "05_lenet5_mnist_train_on_batch.ipynb",
+                                              PROFILE="smoke", DATASET="fashion_mnist"),
+                              "helpers.load_dataset(DATASET", "print(data.summary())"),
+            # 06 up to loading and evaluating what was saved; its plots are nbval's
+            "06": first_cells(with_parameters(NOTEBOOKS / "06_evaluation_plots.ipynb", PROFILE="smoke"),
+                              "def make_case("),
+        })
+    return texts, artifacts
+
+
+def test_profile_none_without_the_variable_runs_quick_on_a_cpu_and_says_why(outputs):
+    if gpu_available():
+        pytest.skip("this machine has a GPU: PROFILE = None would mean full")
+    text = outputs[0]["01"]
+    assert "profile quick (PROFILE = None and TensorFlow sees no GPU)" in text
+    assert "resolved: quick 4" in text  # and the quick photo size follows (smoke: 8, full: 2)
+
+
+def test_smoke_in_the_parameters_cell_runs_smoke(outputs):
+    text = outputs[0]["05"]
+    assert "profile smoke (PROFILE = 'smoke' in the parameters cell)" in text
+    assert re.search(r"x_train\s+\(900, 28, 28\)", text) and re.search(r"x_val\s+\(100, 28, 28\)", text)
+    assert re.search(r"x_test\s+\(300, 28, 28\)", text)  # the smoke sizes of the registry
+
+
+def test_notebook_06_evaluates_what_05_saved_under_the_dataset_05_ran_with(outputs):
+    """A LeNet-5 saved under the dataset 05 ran with (Fashion-MNIST here) is what 06 evaluates.
+    (nbval runs 05 and 06 whole, in order, under $CNN_PROFILE=smoke; this checks the hand-off
+    without training.)"""
+    texts, artifacts = outputs
+    assert (artifacts / "smoke" / "lenet5_fashion_mnist" / "model.keras").exists()
+    assert "lenet5_fashion_mnist: loaded the model notebook 05 saved" in texts["06"]
+    assert re.search(r"LeNet-5 on Fashion-MNIST +[\d.]+ of +100 +[\d.]+ of +300", texts["06"])  # validation, test
+
+
+def test_each_notebook_starts_from_an_empty_namespace(outputs):
+    """The shared kernel hides nothing: what 01 defined is gone when 05 starts, and 05's when 06 does."""
+    texts = outputs[0]
+    assert "names kept from before: []" in texts["05"] and "names kept from before: []" in texts["06"]

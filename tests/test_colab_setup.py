@@ -83,6 +83,22 @@ def test_requirements_are_checked_from_the_one_list():
     assert not set(names) & colab_requirements.DEVELOPMENT_ONLY
 
 
+def test_pins_on_tensorflows_dependencies_are_installed_here_and_left_to_colab():
+    """requirements.txt holds back a slow ml_dtypes; Colab's TensorFlow keeps its own, so the setup cell
+    never installs it. Each such pin must name something TensorFlow really depends on."""
+    from importlib.metadata import requires
+
+    from packaging.utils import canonicalize_name
+
+    pinned = {canonicalize_name(Requirement(line.split("#", 1)[0]).name)
+              for line in colab_requirements.REQUIREMENTS.read_text(encoding="utf-8").splitlines()
+              if line.split("#", 1)[0].strip() and not line.startswith("-")}
+    tensorflows = {canonicalize_name(Requirement(line).name) for line in requires("tensorflow")}
+    assert colab_requirements.TENSORFLOW_DEPENDENCY_PINS <= pinned & tensorflows
+    runtime = {canonicalize_name(r.name) for r in colab_requirements.runtime_requirements()}
+    assert not runtime & colab_requirements.TENSORFLOW_DEPENDENCY_PINS
+
+
 def imported_distributions() -> set[str]:
     """The distributions whose modules helpers/ and the notebooks' code cells import."""
     import ast

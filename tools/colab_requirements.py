@@ -12,9 +12,10 @@ takes minutes, needs a runtime restart, and Colab's widget front end is built
 for its own ipywidgets); a note says so, and whether CI tests that very version
 (``tests/stacks/colab.txt``, Colab's stack as last read). Tools for developing
 the series (pytest and its plugins, nbval, ruff, selenium, JupyterLab) are
-never installed on a learner's runtime. Uses only the standard library and
-``packaging`` (present wherever pip is), and imports none of the packages it
-checks, so it can upgrade them before a notebook imports them.
+never installed on a learner's runtime, nor are the pins on TensorFlow's own
+dependencies (Colab's TensorFlow keeps what it was built with). Uses only the
+standard library and ``packaging`` (present wherever pip is), and imports none
+of the packages it checks, so it can upgrade them before a notebook imports them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from importlib import metadata
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
 COLAB_STACK = Path(__file__).resolve().parent.parent / "tests" / "stacks" / "colab.txt"
@@ -33,6 +35,9 @@ COLAB_STACK = Path(__file__).resolve().parent.parent / "tests" / "stacks" / "col
 # (tests/test_colab_setup.py) checks that everything else in requirements.txt is imported by a
 # notebook or by helpers, so a new tool that is not listed here fails it.
 DEVELOPMENT_ONLY = {"jupyterlab", "nbval", "pytest", "pytest-xdist", "ruff", "selenium"}
+# Pins on what TensorFlow brings, for the environments requirements.txt installs (a slow release
+# held back): Colab's TensorFlow keeps the versions it was built with, so they are not applied there.
+TENSORFLOW_DEPENDENCY_PINS = {"ml-dtypes"}
 # Colab's own builds: kept, with a note when older than the tested version.
 COLAB_KEEPS = {"tensorflow", "numpy", "ipywidgets"}
 
@@ -45,7 +50,7 @@ def runtime_requirements(path: Path = REQUIREMENTS) -> list[Requirement]:
         if not line or line.startswith("-"):
             continue
         requirement = Requirement(line)
-        if requirement.name.lower() not in DEVELOPMENT_ONLY:
+        if canonicalize_name(requirement.name) not in DEVELOPMENT_ONLY | TENSORFLOW_DEPENDENCY_PINS:
             found.append(requirement)
     return found
 

@@ -332,7 +332,7 @@ def plot_panels(
         if true_size:
             _centre_in_extent(ax, image.shape[:2], largest)
         ax.set_title(name, fontsize=10)
-        ax.set_xlabel(f"{image.shape[0]}×{image.shape[1]}", fontsize=10)
+        ax.set_xlabel(f"{image.shape[0]}×{image.shape[1]} pixels", fontsize=10)
     for ax in list(axes.flat)[len(images):]:
         ax.axis("off")
     if title:

@@ -160,7 +160,7 @@ def test_plot_panels_titles_and_shapes():
                               ["a", "b", "c"], ncols=2, title="t")
     shown = image_axes(fig)
     assert [ax.get_title() for ax in shown] == ["a", "b", "c"]
-    assert [ax.get_xlabel() for ax in shown] == ["4×6", "2×3", "5×5"]
+    assert [ax.get_xlabel() for ax in shown] == ["4×6 pixels", "2×3 pixels", "5×5 pixels"]
     assert len(fig.axes) == 4 and not fig.axes[3].axison  # the spare panel is blank
 
 

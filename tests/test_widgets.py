@@ -85,7 +85,7 @@ def test_convolution_explorer_static_fallback(monkeypatch):
     image = np.random.default_rng(1).uniform(size=(20, 30))
     fig = helpers.convolution_explorer({"noise": image})
     panels = [ax for ax in fig.axes if ax.images]
-    assert [ax.get_xlabel() for ax in panels] == ["20×30", "18×28", "10×15", "7×10"]
+    assert [ax.get_xlabel() for ax in panels] == ["20×30 pixels", "18×28 pixels", "10×15 pixels", "7×10 pixels"]
     assert not plt.fignum_exists(fig.number)  # shown once
     # One pixel scale: every panel spans the input's 20×30, so stride 3's 7×10 output looks small.
     assert all((np.ptp(ax.get_xlim()), np.ptp(ax.get_ylim())) == (30, 20) for ax in panels)

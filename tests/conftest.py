@@ -2,7 +2,7 @@
 
 import pytest
 
-# helpers (and so TensorFlow, 6-10 s) is imported inside the fixtures, not here: pytest loads this
+# helpers (and so TensorFlow, 6-10 s) is imported inside the fixtures, not here (tested): pytest loads this
 # file in pytest-xdist's controller too, which runs no test, and every worker would wait for it.
 
 

@@ -85,3 +85,27 @@ def test_the_scheduler_hands_out_notebooks_04_to_06_as_one_unit_in_collection_or
         "notebooks/03_training_a_cnn_cifar10.ipynb")
     assert scheduler._split_scope("tests/test_data.py::test_x") == "tests/test_data.py"
     assert config.option.loadscopereorder is False  # the units go out in the workers' order, longest first
+
+
+def module_level_imports(path: Path) -> set[str]:
+    """The top-level packages a Python file imports outside any function."""
+    import ast
+
+    names = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_no_conftest_imports_tensorflow_when_pytest_loads_it():
+    """pytest loads every conftest.py in the controller of an xdist run too, which runs no test: one that
+    imported helpers (so TensorFlow and Keras) at module level held every worker back (about 9 s)."""
+    conftests = [ROOT / "conftest.py", *sorted((ROOT / "tests").glob("**/conftest.py")),
+                 *sorted((ROOT / "notebooks").glob("**/conftest.py"))]
+    assert len(conftests) >= 2
+    for path in conftests:
+        heavy = module_level_imports(path) & {"helpers", "tensorflow", "keras"}
+        assert not heavy, f"{path.relative_to(ROOT)} imports {sorted(heavy)} at module level"
